@@ -1,0 +1,64 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from maizeplus import __version__
+from maizeplus.auth.router import router as auth_router
+from maizeplus.catalog.router import router as catalog_router
+from maizeplus.db.engine import create_api_engine, create_session_factory
+from maizeplus.imports.router import router as imports_router
+from maizeplus.kit.errors import install_error_handlers
+from maizeplus.kit.health import router as health_router
+from maizeplus.settings import Settings, get_settings
+from maizeplus.users.router import router as users_router
+
+logger = logging.getLogger(__name__)
+
+API_PREFIX = "/api/v1"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the application for one set of settings (by default, the environment's)."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = create_api_engine(settings.database_url, settings.database_pool_size)
+        app.state.engine = engine
+        app.state.session_factory = create_session_factory(engine)
+        runner = _start_runner(settings)
+        app.state.runner = runner
+        logger.info("server.started", extra={"embedded_worker": runner is not None})
+        try:
+            yield
+        finally:
+            if runner is not None:
+                runner.stop()
+            await engine.dispose()
+            logger.info("server.stopped")
+
+    app = FastAPI(
+        title="maize.PLUS Open API",
+        version=__version__,
+        summary="Provision learners in bulk and export users, courses and progress.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    install_error_handlers(app)
+    app.include_router(health_router)
+    app.include_router(auth_router)
+    app.include_router(users_router, prefix=API_PREFIX)
+    app.include_router(catalog_router, prefix=API_PREFIX)
+    app.include_router(imports_router, prefix=API_PREFIX)
+    return app
+
+
+def _start_runner(settings: Settings):  # type: ignore[no-untyped-def]
+    # NOTE: replaced by the embedded import runner once imports land.
+    return None

@@ -1,0 +1,1 @@
+"""OAuth2 grants, clients, API accounts, tokens and the bearer dependency."""

@@ -1,0 +1,1 @@
+"""The catalogue (topics, courses, certifications) and learning progress."""

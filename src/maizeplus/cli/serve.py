@@ -1,0 +1,30 @@
+"""``maizeplus serve``: the API server with its embedded import runner."""
+
+from __future__ import annotations
+
+import typer
+import uvicorn
+
+from maizeplus.app import create_app
+from maizeplus.cli.common import current_settings
+
+
+def serve(
+    host: str = typer.Option("127.0.0.1", envvar="MAIZEPLUS_HOST", help="Address to listen on."),
+    port: int = typer.Option(8000, envvar="MAIZEPLUS_PORT", help="TCP port to listen on."),
+    worker: bool = typer.Option(
+        True,
+        "--worker/--no-worker",
+        help="Run import jobs inside this process (--no-worker serves the API only).",
+    ),
+) -> None:
+    """Serve the Open API over HTTP."""
+    settings = current_settings().model_copy(update={"embedded_worker": worker})
+    uvicorn.run(
+        create_app(settings),
+        host=host,
+        port=port,
+        log_config=None,
+        proxy_headers=False,
+        server_header=False,
+    )

@@ -1,0 +1,46 @@
+"""Alembic environment: runs the migrations on the URL that the caller configured."""
+
+from __future__ import annotations
+
+from alembic import context
+
+from maizeplus.db.engine import create_sync_engine
+from maizeplus.db.models import Base
+from maizeplus.settings import get_settings
+
+config = context.config
+target_metadata = Base.metadata
+
+
+def _database_url() -> str:
+    url = config.attributes.get("database_url") or config.get_main_option(
+        "sqlalchemy.url"
+    )
+    return url or get_settings().database_url
+
+
+def run_migrations_online() -> None:
+    connection = config.attributes.get("connection")
+    if connection is not None:
+        _run(connection)
+        return
+    engine = create_sync_engine(_database_url(), pool=False)
+    with engine.connect() as connection:
+        _run(connection)
+    engine.dispose()
+
+
+def _run(connection: object) -> None:
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=True,
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+if context.is_offline_mode():
+    raise SystemExit("offline migrations are not supported; run maizeplus db upgrade")
+run_migrations_online()

@@ -1,0 +1,1 @@
+"""Bulk user imports: reading files, validating rows, applying them, reporting."""

@@ -1,0 +1,1 @@
+"""Runners that process import jobs: embedded in the server, or procrastinate."""

@@ -1,0 +1,1 @@
+"""Plumbing shared by every domain: errors, pagination, time and identifiers."""

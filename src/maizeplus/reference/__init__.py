@@ -1,0 +1,1 @@
+"""Reference data shared by all tenants: languages and countries."""

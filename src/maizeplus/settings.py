@@ -1,0 +1,76 @@
+"""Configuration read from the environment, every name under the ``MAIZEPLUS_`` prefix."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every setting of the service; the README lists them with their defaults."""
+
+    model_config = SettingsConfigDict(env_prefix="MAIZEPLUS_", extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite:///./maizeplus.db",
+        description="SQLAlchemy URL of the database: sqlite:///PATH or "
+        "postgresql://USER@HOST:PORT/NAME.",
+    )
+    base_url: str | None = Field(
+        default=None,
+        description="Public URL of the service, used in pagination links; "
+        "by default the links use the request's own host.",
+    )
+    access_token_ttl_seconds: int = Field(default=3600, ge=60)
+    refresh_token_ttl_seconds: int = Field(default=30 * 24 * 3600, ge=60)
+    database_pool_size: int = Field(default=10, ge=1)
+    password_hash_time_cost: int = Field(
+        default=3, ge=1, description="Argon2id passes for passwords and client secrets."
+    )
+    password_hash_memory_kib: int = Field(
+        default=65_536, ge=64, description="Argon2id memory for each hash, in KiB."
+    )
+    log_level: str = "INFO"
+    log_json: bool = False
+
+    import_max_upload_bytes: int = Field(default=256 * 1024 * 1024, ge=1)
+    import_max_rows: int = Field(default=1_000_000, ge=1)
+    import_max_columns: int = Field(default=100, ge=1)
+    import_max_cell_chars: int = Field(default=32_767, ge=1)
+    import_xlsx_max_entries: int = Field(default=1_000, ge=1)
+    import_xlsx_max_uncompressed_bytes: int = Field(default=1024 * 1024 * 1024, ge=1)
+    import_xlsx_max_compression_ratio: int = Field(default=100, ge=1)
+    import_chunk_rows: int = Field(default=5_000, ge=1)
+    import_check_email_dns: bool = False
+    import_work_dir: Path | None = Field(
+        default=None,
+        description="Folder for the temporary copies of uploads that a job reads; "
+        "by default the system's temporary folder.",
+    )
+    embedded_worker: bool = True
+
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    smtp_timeout_seconds: float = 10.0
+    mail_from: str = "maizeplus@localhost"
+    report_max_attempts: int = Field(default=5, ge=1)
+    report_retry_seconds: float = Field(default=30.0, ge=0)
+
+    @field_validator("database_url")
+    @classmethod
+    def _reject_empty_url(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("MAIZEPLUS_DATABASE_URL is empty; set an SQLAlchemy URL")
+        return value.strip()
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Return the settings of this process, read from the environment once."""
+    return Settings()

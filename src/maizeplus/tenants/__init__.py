@@ -1,0 +1,1 @@
+"""Tenants, their options, and their business and organizational units."""

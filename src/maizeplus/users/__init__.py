@@ -1,0 +1,1 @@
+"""Users of a tenant: the learners that imports provision and exports list."""
