@@ -38,8 +38,8 @@ class Settings(BaseSettings):
 
     import_max_upload_bytes: int = Field(default=256 * 1024 * 1024, ge=1)
     import_max_rows: int = Field(default=1_000_000, ge=1)
-    import_max_columns: int = Field(default=100, ge=1)
-    import_max_cell_chars: int = Field(default=32_767, ge=1)
+    import_max_columns: int = Field(default=200, ge=1)
+    import_max_cell_chars: int = Field(default=1_048_576, ge=1)
     import_xlsx_max_entries: int = Field(default=1_000, ge=1)
     import_xlsx_max_uncompressed_bytes: int = Field(default=1024 * 1024 * 1024, ge=1)
     import_xlsx_max_compression_ratio: int = Field(default=100, ge=1)
