@@ -28,7 +28,9 @@ CASES_DIR = Path(__file__).parent / "data" / "cases"
 
 
 @pytest.fixture(scope="session")
-def database_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DatabaseTemplate]:
+def database_template(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[DatabaseTemplate]:
     server_url = os.environ.get("MAIZEPLUS_TEST_DATABASE_URL") or None
     template = DatabaseTemplate(server_url, tmp_path_factory.mktemp("databases"))
     yield template

@@ -17,6 +17,7 @@ from typing import TypeVar
 
 import psycopg
 import uvicorn
+from fastapi import FastAPI
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -119,11 +120,16 @@ class TenantCredentials:
 
     @property
     def headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.access_token}", "Accept": "application/json"}
+        return {
+            "Authorization": f"Bearer {self.access_token}",
+            "Accept": "application/json",
+        }
 
 
 def make_tenant(
-    database_url: str, name: str | None = None, options: TenantOptions | None = None,
+    database_url: str,
+    name: str | None = None,
+    options: TenantOptions | None = None,
     report_to: tuple[str, ...] = (),
 ) -> TenantCredentials:
     """Create a tenant with a client, an account and an access token valid for an hour."""
@@ -134,7 +140,10 @@ def make_tenant(
 
     async def work(session: AsyncSession) -> TenantCredentials:
         tenant = await create_tenant(
-            session, tenant_name, options or TenantOptions(language_code="it"), report_to
+            session,
+            tenant_name,
+            options or TenantOptions(language_code="it"),
+            report_to,
         )
         client = await create_client(session, tenant)
         account = await create_account(session, tenant, username, password)
@@ -172,12 +181,18 @@ def free_port() -> int:
 class LiveServer:
     """The real application served by uvicorn on a loopback port, in a thread."""
 
-    def __init__(self, settings: Settings, port: int | None = None) -> None:
+    def __init__(
+        self, settings: Settings, port: int | None = None, app: FastAPI | None = None
+    ) -> None:
+        """Serve ``app``, by default the application built for ``settings``."""
         self.settings = settings
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         config = uvicorn.Config(
-            create_app(settings), host="127.0.0.1", port=self.port, log_config=None,
+            app or create_app(settings),
+            host="127.0.0.1",
+            port=self.port,
+            log_config=None,
             lifespan="on",
         )
         self._server = uvicorn.Server(config)

@@ -23,7 +23,9 @@ def test_unknown_route_is_json_404(api: httpx.Client) -> None:
 
     assert response.status_code == 404
     assert response.headers["content-type"] == "application/json"
-    assert response.json() == {"message": "The route api/v1/nothing-here could not be found."}
+    assert response.json() == {
+        "message": "The route api/v1/nothing-here could not be found."
+    }
 
 
 def test_token_fixture_authenticates(api: httpx.Client, tenant) -> None:  # type: ignore[no-untyped-def]

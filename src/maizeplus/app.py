@@ -13,9 +13,13 @@ from maizeplus.auth.router import router as auth_router
 from maizeplus.catalog.router import router as catalog_router
 from maizeplus.db.engine import create_api_engine, create_session_factory
 from maizeplus.imports.router import router as imports_router
+from maizeplus.jobs.embedded import EmbeddedRunner
+from maizeplus.jobs.runner import JobRunner, NoRunner
+from maizeplus.kit.body_limit import BodySizeLimit
 from maizeplus.kit.errors import install_error_handlers
 from maizeplus.kit.health import router as health_router
 from maizeplus.settings import Settings, get_settings
+from maizeplus.users.deactivation_router import router as users_deactivation_router
 from maizeplus.users.router import router as users_router
 
 logger = logging.getLogger(__name__)
@@ -34,12 +38,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.session_factory = create_session_factory(engine)
         runner = _start_runner(settings)
         app.state.runner = runner
-        logger.info("server.started", extra={"embedded_worker": runner is not None})
+        logger.info(
+            "server.started", extra={"embedded_worker": settings.embedded_worker}
+        )
         try:
             yield
         finally:
-            if runner is not None:
-                runner.stop()
+            runner.stop()
             await engine.dispose()
             logger.info("server.stopped")
 
@@ -50,15 +55,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.add_middleware(BodySizeLimit, limit=lambda: settings.import_max_upload_bytes)
     install_error_handlers(app)
     app.include_router(health_router)
     app.include_router(auth_router)
     app.include_router(users_router, prefix=API_PREFIX)
+    app.include_router(users_deactivation_router, prefix=API_PREFIX)
     app.include_router(catalog_router, prefix=API_PREFIX)
     app.include_router(imports_router, prefix=API_PREFIX)
     return app
 
 
-def _start_runner(settings: Settings):  # type: ignore[no-untyped-def]
-    # NOTE: replaced by the embedded import runner once imports land.
-    return None
+def _start_runner(settings: Settings) -> JobRunner:
+    runner: JobRunner = (
+        EmbeddedRunner(settings) if settings.embedded_worker else NoRunner()
+    )
+    runner.start()
+    return runner

@@ -26,6 +26,16 @@ class Settings(BaseSettings):
     )
     access_token_ttl_seconds: int = Field(default=3600, ge=60)
     refresh_token_ttl_seconds: int = Field(default=30 * 24 * 3600, ge=60)
+    login_max_failures: int = Field(
+        default=10,
+        ge=1,
+        description="Consecutive wrong passwords after which an API account is locked.",
+    )
+    login_lockout_seconds: int = Field(
+        default=15 * 60,
+        ge=1,
+        description="How long a locked API account rejects every password, in seconds.",
+    )
     database_pool_size: int = Field(default=10, ge=1)
     password_hash_time_cost: int = Field(
         default=3, ge=1, description="Argon2id passes for passwords and client secrets."

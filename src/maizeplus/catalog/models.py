@@ -10,6 +10,7 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     ForeignKeyConstraint,
+    Index,
     Integer,
     Numeric,
     String,
@@ -83,6 +84,8 @@ class CourseProgress(Base):
             ["courses.tenant_id", "courses.id"],
             ondelete="CASCADE",
         ),
+        # Covers the export's page of ids, which skips deactivated users.
+        Index("ix_course_progress_tenant_id_id_user_id", "tenant_id", "id", "user_id"),
     )
 
     tenant_id: Mapped[int] = mapped_column(
@@ -111,6 +114,13 @@ class CertificationProgress(Base):
             ["tenant_id", "certification_id"],
             ["certifications.tenant_id", "certifications.id"],
             ondelete="CASCADE",
+        ),
+        # Covers the export's page of ids, which skips deactivated users.
+        Index(
+            "ix_certification_progress_tenant_id_id_user_id",
+            "tenant_id",
+            "id",
+            "user_id",
         ),
     )
 

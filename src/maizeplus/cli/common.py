@@ -53,7 +53,9 @@ def run_in_session(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
     return asyncio.run(runner())
 
 
-def print_result(values: Mapping[str, Any], as_json: bool, title: str | None = None) -> None:
+def print_result(
+    values: Mapping[str, Any], as_json: bool, title: str | None = None
+) -> None:
     """Print a command's result as one JSON object, or as a two-column table."""
     if as_json:
         typer.echo(json.dumps(dict(values), ensure_ascii=False, default=str))
@@ -66,4 +68,6 @@ def print_result(values: Mapping[str, Any], as_json: bool, title: str | None = N
     console.print(table)
 
 
-JSON_OPTION = typer.Option(False, "--json", help="Print one JSON object instead of a table.")
+JSON_OPTION = typer.Option(
+    False, "--json", help="Print one JSON object instead of a table."
+)

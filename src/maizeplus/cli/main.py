@@ -7,7 +7,7 @@ import sys
 
 import typer
 
-from maizeplus.cli import accounts, catalog, db, demo, serve, tenants, users
+from maizeplus.cli import accounts, catalog, db, demo, serve, tenants, tokens, users
 from maizeplus.cli.common import CommandError, error_console
 from maizeplus.kit.logs import configure_logging
 from maizeplus.settings import get_settings
@@ -22,6 +22,7 @@ app.add_typer(db.app, name="db")
 app.add_typer(tenants.app, name="tenant")
 app.add_typer(accounts.client_app, name="client")
 app.add_typer(accounts.account_app, name="account")
+app.add_typer(tokens.app, name="token")
 app.add_typer(catalog.catalog_app, name="catalog")
 app.add_typer(catalog.progress_app, name="progress")
 app.add_typer(users.app, name="users")
@@ -64,7 +65,7 @@ def main() -> None:
         sys.exit(130)
     except typer.Exit as stop:
         sys.exit(stop.exit_code)
-    except Exception as error:  # noqa: BLE001 - the boundary of the program
+    except Exception as error:
         import click
 
         if isinstance(error, click.ClickException):

@@ -10,8 +10,12 @@ from maizeplus.cli.common import current_settings
 
 
 def serve(
-    host: str = typer.Option("127.0.0.1", envvar="MAIZEPLUS_HOST", help="Address to listen on."),
-    port: int = typer.Option(8000, envvar="MAIZEPLUS_PORT", help="TCP port to listen on."),
+    host: str = typer.Option(
+        "127.0.0.1", envvar="MAIZEPLUS_HOST", help="Address to listen on."
+    ),
+    port: int = typer.Option(
+        8000, envvar="MAIZEPLUS_PORT", help="TCP port to listen on."
+    ),
     worker: bool = typer.Option(
         True,
         "--worker/--no-worker",

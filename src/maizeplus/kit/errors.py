@@ -74,7 +74,9 @@ class PayloadTooLarge(DomainError):
 
 def laravel_summary(errors: Mapping[str, Sequence[str]]) -> str:
     """Build Laravel's top-level message: the first error and how many follow."""
-    messages = [message for field_messages in errors.values() for message in field_messages]
+    messages = [
+        message for field_messages in errors.values() for message in field_messages
+    ]
     if not messages:
         return "The given data was invalid."
     rest = len(messages) - 1
@@ -86,16 +88,22 @@ def laravel_summary(errors: Mapping[str, Sequence[str]]) -> str:
 
 def _render_domain_error(_request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, DomainError)
-    return JSONResponse(error.body(), status_code=error.status_code, headers=error.headers)
+    return JSONResponse(
+        error.body(), status_code=error.status_code, headers=error.headers
+    )
 
 
 def _render_validation_error(_request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, RequestValidationError)
     errors: dict[str, list[str]] = {}
     for item in error.errors():
-        location = [str(part) for part in item.get("loc", ()) if part not in ("body", "query")]
+        location = [
+            str(part) for part in item.get("loc", ()) if part not in ("body", "query")
+        ]
         field = ".".join(location) or "request"
-        errors.setdefault(field, []).append(f"The {field} field is invalid: {item['msg']}.")
+        errors.setdefault(field, []).append(
+            f"The {field} field is invalid: {item['msg']}."
+        )
     return _render_domain_error(_request, ValidationFailed(errors))
 
 

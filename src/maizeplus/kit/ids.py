@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, insert, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from maizeplus.tenants.models import IdCounter
 
@@ -30,22 +31,30 @@ async def allocate_ids(
     new_next = (await session.execute(_advance(tenant_id, table_name, count))).scalar()
     if new_next is None:
         await session.execute(
-            insert(IdCounter).values(tenant_id=tenant_id, table_name=table_name, next_id=1)
+            insert(IdCounter).values(
+                tenant_id=tenant_id, table_name=table_name, next_id=1
+            )
         )
-        new_next = (await session.execute(_advance(tenant_id, table_name, count))).scalar_one()
+        new_next = (
+            await session.execute(_advance(tenant_id, table_name, count))
+        ).scalar_one()
     return int(new_next) - count
 
 
 def allocate_ids_sync(
-    connection: Connection, tenant_id: int, table_name: str, count: int
+    connection: Connection | Session, tenant_id: int, table_name: str, count: int
 ) -> int:
     """Reserve ``count`` consecutive ids on a synchronous connection; return the first."""
     new_next = connection.execute(_advance(tenant_id, table_name, count)).scalar()
     if new_next is None:
         connection.execute(
-            insert(IdCounter).values(tenant_id=tenant_id, table_name=table_name, next_id=1)
+            insert(IdCounter).values(
+                tenant_id=tenant_id, table_name=table_name, next_id=1
+            )
         )
-        new_next = connection.execute(_advance(tenant_id, table_name, count)).scalar_one()
+        new_next = connection.execute(
+            _advance(tenant_id, table_name, count)
+        ).scalar_one()
     return int(new_next) - count
 
 

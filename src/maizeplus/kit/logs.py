@@ -18,7 +18,9 @@ _RECORD_ATTRIBUTES = set(vars(logging.makeLogRecord({}))) | {"message", "asctime
 def record_fields(record: logging.LogRecord) -> dict[str, Any]:
     """Return the fields that the caller passed in ``extra``."""
     return {
-        key: value for key, value in vars(record).items() if key not in _RECORD_ATTRIBUTES
+        key: value
+        for key, value in vars(record).items()
+        if key not in _RECORD_ATTRIBUTES
     }
 
 
@@ -34,7 +36,8 @@ class KeyValueFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         fields = " ".join(
-            f"{key}={_format_value(value)}" for key, value in record_fields(record).items()
+            f"{key}={_format_value(value)}"
+            for key, value in record_fields(record).items()
         )
         line = (
             f"{self.formatTime(record, '%Y-%m-%dT%H:%M:%S')} {record.levelname} "

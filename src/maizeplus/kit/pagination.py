@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 from urllib.parse import quote, urlencode
 
 from maizeplus.kit.errors import ValidationFailed
@@ -25,7 +25,9 @@ LINKS_ON_EACH_SIDE = 3
 PREVIOUS_LABEL = "« Previous"
 NEXT_LABEL = "Next »"
 
-_INTEGER = re.compile(r"[+-]?\d+")
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+
+ItemT = TypeVar("ItemT")
 
 
 @dataclass(frozen=True)
@@ -40,12 +42,21 @@ class PageRequest:
         return (self.page - 1) * self.limit
 
 
-def _integer_error(name: str, raw: str | None, maximum: int) -> tuple[int | None, str | None]:
+def _integer_error(
+    name: str, raw: str | None, maximum: int
+) -> tuple[int | None, str | None]:
     if raw is None:
         return None, None
-    if not _INTEGER.fullmatch(raw.strip()):
+    text = raw.strip()
+    if not _INTEGER.fullmatch(text):
         return None, f"The {name} field must be an integer."
-    value = int(raw)
+    # int() rejects strings of more than 4300 digits (sys.int_info), so the
+    # range of a long number is judged by its length before it is converted.
+    digits = text.lstrip("+-").lstrip("0")
+    if len(digits) > len(str(maximum)):
+        value = -1 if text.startswith("-") else maximum + 1
+    else:
+        value = int(text)
     if value < 1:
         return None, f"The {name} field must be at least 1."
     if value > maximum:
@@ -69,6 +80,32 @@ def parse_page_request(page: str | None, limit: str | None) -> PageRequest:
     if errors:
         raise ValidationFailed(errors)
     return PageRequest(page=page_value or 1, limit=limit_value or DEFAULT_LIMIT)
+
+
+@dataclass(frozen=True)
+class PageResult(Generic[ItemT]):
+    """The items of one page and the number of items on all pages."""
+
+    items: list[ItemT]
+    total: int
+
+
+async def read_page(
+    page: PageRequest,
+    count: Callable[[], Awaitable[int]],
+    read: Callable[[int, int], Awaitable[list[ItemT]]],
+) -> PageResult[ItemT]:
+    """Count the items, then read the page with ``read(offset, limit)``.
+
+    A page past the last is not read at all: it is empty, and its offset may
+    be larger than a 64-bit database integer.
+    """
+    # NOTE: ``meta.total`` is counted on every request, which costs a scan of
+    # the tenant's index; nothing caches it.
+    total = await count()
+    if page.offset >= total:
+        return PageResult(items=[], total=total)
+    return PageResult(items=await read(page.offset, page.limit), total=total)
 
 
 @dataclass(frozen=True)
@@ -120,7 +157,11 @@ def paginator_body(
             window_links.append({"url": None, "label": "...", "active": False})
         else:
             window_links.append(
-                {"url": links.url(number), "label": str(number), "active": number == current}
+                {
+                    "url": links.url(number),
+                    "label": str(number),
+                    "active": number == current,
+                }
             )
     window_links.append({"url": next_url, "label": NEXT_LABEL, "active": False})
 

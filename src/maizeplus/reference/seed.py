@@ -46,12 +46,18 @@ def _sync_table(
     connection: Connection, model: type[Language] | type[Country], rows: dict[str, str]
 ) -> int:
     stored = dict(connection.execute(select(model.code, model.name)).all())
-    new = [{"code": code, "name": name} for code, name in rows.items() if code not in stored]
+    new = [
+        {"code": code, "name": name}
+        for code, name in rows.items()
+        if code not in stored
+    ]
     if new:
         connection.execute(insert(model), new)
     for code, name in rows.items():
         if code in stored and stored[code] != name:
-            connection.execute(update(model).where(model.code == code).values(name=name))
+            connection.execute(
+                update(model).where(model.code == code).values(name=name)
+            )
     # A code that the library withdraws is kept, since users may still use it.
     return len(rows)
 

@@ -27,4 +27,6 @@ class UnknownLanguage(DomainError):
     status_code = 422
 
     def __init__(self, code: str) -> None:
-        super().__init__(f"Language {code!r} is not an ISO 639-1 code, such as it or en.")
+        super().__init__(
+            f"Language {code!r} is not an ISO 639-1 code, such as it or en."
+        )

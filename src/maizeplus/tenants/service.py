@@ -29,6 +29,11 @@ async def find_tenant(session: AsyncSession, name: str) -> Tenant | None:
     return (await session.execute(select(Tenant).where(Tenant.name == name))).scalar_one_or_none()
 
 
+async def list_tenants(session: AsyncSession) -> list[Tenant]:
+    """Return every tenant, ordered by id."""
+    return list((await session.execute(select(Tenant).order_by(Tenant.id))).scalars())
+
+
 async def get_tenant(session: AsyncSession, name: str) -> Tenant:
     """Return the tenant of this name, or raise ``TenantNotFound``."""
     tenant = await find_tenant(session, name)

@@ -1,7 +1,104 @@
-"""HTTP routes of this domain."""
+"""HTTP routes of the users domain."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated, Any
 
-router = APIRouter()
+from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
+
+from maizeplus.auth.dependencies import CurrentTenant
+from maizeplus.db.session import SessionDep
+from maizeplus.kit.openapi import error_responses
+from maizeplus.kit.page_api import PageQuery, page_response
+from maizeplus.users import service
+from maizeplus.users.repository import ExportedUser
+from maizeplus.users.schemas import (
+    BusinessUnitResource,
+    CountryResource,
+    LanguageResource,
+    OrganizationalUnitResource,
+    UserPage,
+    UserResource,
+)
+from maizeplus.users.service import UserInclude
+
+router = APIRouter(tags=["users"])
+
+INCLUDE_DESCRIPTION = (
+    "Comma-separated relations to add to each user: `language`, `country`, "
+    "`organizationalUnit`, `organizationalUnit.businessUnit` (which implies "
+    "`organizationalUnit`)."
+)
+
+
+def _code_and_name(code: str | None, name: str | None) -> dict[str, str] | None:
+    if code is None or name is None:
+        return None
+    return {"code": code, "name": name}
+
+
+def _user_resource(
+    user: ExportedUser, includes: frozenset[UserInclude]
+) -> UserResource:
+    # Only the included relations are passed, so the others stay unset and are
+    # left out of the JSON.
+    fields: dict[str, Any] = {
+        "uuid": user.uuid,
+        "cid": user.cid,
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "email": user.email,
+        "enabled": 1 if user.enabled else 0,
+    }
+    if UserInclude.LANGUAGE in includes:
+        language = _code_and_name(user.language_code, user.language_name)
+        fields["language"] = LanguageResource(**language) if language else None
+    if UserInclude.COUNTRY in includes:
+        country = _code_and_name(user.country_code, user.country_name)
+        fields["country"] = CountryResource(**country) if country else None
+    if UserInclude.ORGANIZATIONAL_UNIT in includes:
+        unit = _code_and_name(
+            user.organizational_unit_code, user.organizational_unit_name
+        )
+        if unit is None:
+            # NOTE: the business unit is nested in the organizational unit, so a
+            # user with a business unit but no organizational unit shows neither.
+            fields["organizational_unit"] = None
+        else:
+            unit_fields: dict[str, Any] = dict(unit)
+            if UserInclude.BUSINESS_UNIT in includes:
+                business = _code_and_name(
+                    user.business_unit_code, user.business_unit_name
+                )
+                unit_fields["business_unit"] = (
+                    BusinessUnitResource(**business) if business else None
+                )
+            fields["organizational_unit"] = OrganizationalUnitResource(**unit_fields)
+    return UserResource(**fields)
+
+
+@router.get(
+    "/users",
+    summary="List the tenant's users, a page at a time",
+    response_model=UserPage,
+    responses=error_responses(
+        400, 401, 422, status_400="`include` names a relation that is not allowed"
+    ),
+)
+async def list_users(
+    session: SessionDep,
+    tenant: CurrentTenant,
+    paging: PageQuery,
+    include: Annotated[str | None, Query(description=INCLUDE_DESCRIPTION)] = None,
+) -> JSONResponse:
+    """Users in key order; deactivated users are left out."""
+    export = await service.export_users(
+        session,
+        tenant_id=tenant.tenant_id,
+        tenant_language=tenant.language_code,
+        page=paging.request,
+        include=include,
+    )
+    items = [_user_resource(user, export.includes) for user in export.page.items]
+    return page_response(UserPage, items, total=export.page.total, parameters=paging)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-04 16:10:59.096040
+Create Date: 2026-12-04 16:21:15.737746
 """
 
 from collections.abc import Sequence
@@ -376,6 +376,20 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_users_tenant_id_enabled", ["tenant_id", "enabled"], unique=False
         )
+        batch_op.create_index(
+            "ix_users_tenant_id_id_active",
+            ["tenant_id", "id"],
+            unique=False,
+            postgresql_where=sa.text("deactivated_at IS NULL"),
+            sqlite_where=sa.text("deactivated_at IS NULL"),
+        )
+        batch_op.create_index(
+            "ix_users_tenant_id_id_deactivated",
+            ["tenant_id", "id"],
+            unique=False,
+            postgresql_where=sa.text("deactivated_at IS NOT NULL"),
+            sqlite_where=sa.text("deactivated_at IS NOT NULL"),
+        )
 
     op.create_table(
         "certification_progress",
@@ -419,6 +433,13 @@ def upgrade() -> None:
             name=op.f("uq_certification_progress_tenant_id_user_id_certification_id"),
         ),
     )
+    with op.batch_alter_table("certification_progress", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_certification_progress_tenant_id_id_user_id",
+            ["tenant_id", "id", "user_id"],
+            unique=False,
+        )
+
     op.create_table(
         "course_progress",
         sa.Column("tenant_id", sa.Integer(), nullable=False),
@@ -454,6 +475,13 @@ def upgrade() -> None:
             name=op.f("uq_course_progress_tenant_id_user_id_course_id"),
         ),
     )
+    with op.batch_alter_table("course_progress", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_course_progress_tenant_id_id_user_id",
+            ["tenant_id", "id", "user_id"],
+            unique=False,
+        )
+
     op.create_table(
         "refresh_tokens",
         sa.Column(
@@ -503,9 +531,25 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_refresh_tokens_family_id"))
 
     op.drop_table("refresh_tokens")
+    with op.batch_alter_table("course_progress", schema=None) as batch_op:
+        batch_op.drop_index("ix_course_progress_tenant_id_id_user_id")
+
     op.drop_table("course_progress")
+    with op.batch_alter_table("certification_progress", schema=None) as batch_op:
+        batch_op.drop_index("ix_certification_progress_tenant_id_id_user_id")
+
     op.drop_table("certification_progress")
     with op.batch_alter_table("users", schema=None) as batch_op:
+        batch_op.drop_index(
+            "ix_users_tenant_id_id_deactivated",
+            postgresql_where=sa.text("deactivated_at IS NOT NULL"),
+            sqlite_where=sa.text("deactivated_at IS NOT NULL"),
+        )
+        batch_op.drop_index(
+            "ix_users_tenant_id_id_active",
+            postgresql_where=sa.text("deactivated_at IS NULL"),
+            sqlite_where=sa.text("deactivated_at IS NULL"),
+        )
         batch_op.drop_index("ix_users_tenant_id_enabled")
 
     op.drop_table("users")

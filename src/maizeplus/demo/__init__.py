@@ -1,0 +1,1 @@
+"""The demo tenant: realistic, generated data to try the API on."""

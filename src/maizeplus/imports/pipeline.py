@@ -1,0 +1,407 @@
+"""The import job, step by step: fetch the upload, read, scan, validate, apply, finish.
+
+A job reads its file twice. The scan counts the rows, collects the units the
+file defines and finds emails that occur more than once; the apply pass
+validates each row and applies the rows a chunk at a time, each chunk in one
+transaction together with its row errors and the job's checkpoint. A job that
+is stopped or crashes resumes after its checkpoint and ends in the same state.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from maizeplus.imports import messages, store
+from maizeplus.imports.apply import ChunkContext, ChunkOutcome, ChunkWriter
+from maizeplus.imports.cells import SheetRow
+from maizeplus.imports.columns import (
+    ColumnMap,
+    HeaderInvalid,
+    TenantImportOptions,
+    validate_header,
+)
+from maizeplus.imports.email_check import EmailChecker
+from maizeplus.imports.errors import FileUnreadable
+from maizeplus.imports.models import ImportJob, JobStatus, ReportStatus
+from maizeplus.imports.readers import ReadLimits, open_sheet
+from maizeplus.imports.rules import TRIMMED, RowValidator
+from maizeplus.imports.units import UnitDefinition, plan_units
+from maizeplus.imports.units_store import PlannedUnit, UnitStore
+from maizeplus.kit.clock import utcnow
+from maizeplus.reference.models import Country, Language
+from maizeplus.settings import Settings
+from maizeplus.tenants.models import Tenant
+
+logger = logging.getLogger(__name__)
+
+FILE_ERROR_ROW = 1
+
+
+class JobInterrupted(Exception):
+    """The runner is stopping: the job stays running and resumes from its checkpoint."""
+
+
+@dataclass
+class FileScan:
+    """What the first pass over the file found."""
+
+    total_rows: int = 0
+    unit_definitions: list[UnitDefinition] = field(default_factory=list)
+    repeated_email_hashes: frozenset[int] = frozenset()
+
+
+def _cell_text(row: SheetRow, index: int | None) -> str:
+    if index is None or index >= len(row.cells):
+        return ""
+    cell = row.cells[index]
+    return cell.strip(TRIMMED) if isinstance(cell, str) else ""
+
+
+def email_key(row: SheetRow, columns: ColumnMap) -> str:
+    """Return the row's email as duplicates are compared: trimmed and in lower case.
+
+    NOTE: this is the text of the cell, not email-validator's normalised form,
+    so two spellings of one internationalised address are not caught as one.
+    """
+    return _cell_text(row, columns.index("email")).lower()
+
+
+def scan_rows(
+    rows: Iterator[SheetRow], columns: ColumnMap, options: TenantImportOptions
+) -> FileScan:
+    """Count the rows, collect unit definitions and find repeated emails."""
+    scan = FileScan()
+    hashes: list[int] = []
+    unit_column = columns.index("organizational_unit_code")
+    collect_units = options.organizational_units and unit_column is not None
+    for row in rows:
+        scan.total_rows += 1
+        key = email_key(row, columns)
+        if key:
+            hashes.append(hash(key))
+        if collect_units:
+            code = _cell_text(row, unit_column)
+            if code:
+                scan.unit_definitions.append(
+                    UnitDefinition(
+                        row=row.number,
+                        code=code,
+                        name=_cell_text(row, columns.index("organizational_unit_name")),
+                        parent_code=_cell_text(
+                            row, columns.index("parent_organizational_unit_code")
+                        )
+                        or None,
+                    )
+                )
+    if hashes:
+        # A sorted array of 64-bit hashes costs 8 bytes a row, where a set of
+        # a million email strings would cost well over 100 MB.
+        values, counts = np.unique(np.array(hashes, dtype=np.int64), return_counts=True)
+        scan.repeated_email_hashes = frozenset(
+            int(value) for value in values[counts > 1]
+        )
+    return scan
+
+
+@dataclass
+class _JobSetup:
+    tenant: Tenant
+    options: TenantImportOptions
+    languages: frozenset[str]
+    countries: frozenset[str]
+    checkpoint_row: int
+
+
+def _load_setup(session: Session, job: ImportJob) -> _JobSetup:
+    tenant = session.get(Tenant, job.tenant_id)
+    assert tenant is not None
+    return _JobSetup(
+        tenant=tenant,
+        options=TenantImportOptions(
+            external_ids=tenant.external_ids,
+            business_units=tenant.business_units,
+            organizational_units=tenant.organizational_units,
+        ),
+        languages=frozenset(session.execute(select(Language.code)).scalars()),
+        countries=frozenset(session.execute(select(Country.code)).scalars()),
+        checkpoint_row=job.checkpoint_row,
+    )
+
+
+class ImportJobProcessor:
+    """Runs one attempt at one import job on a synchronous engine."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        settings: Settings,
+        should_stop: Callable[[], bool] = lambda: False,
+    ) -> None:
+        self._engine = engine
+        self._settings = settings
+        self._should_stop = should_stop
+        self._limits = ReadLimits.from_settings(settings)
+
+    def run(self, tenant_id: int, job_id: int) -> JobStatus | None:
+        """Process the job until it ends; return its final status (None if it had ended)."""
+        with Session(self._engine) as session:
+            job = store.load_job(session, tenant_id, job_id)
+            if job is None or job.status != JobStatus.RUNNING:
+                return None
+            setup = _load_setup(session, job)
+            job.attempts += 1
+            job.heartbeat_at = utcnow()
+            session.commit()
+            log_fields = {
+                "tenant_id": tenant_id,
+                "job_id": job_id,
+                "attempt": job.attempts,
+            }
+            logger.info(
+                "import.started",
+                extra={**log_fields, "checkpoint_row": job.checkpoint_row},
+            )
+
+            work_dir = Path(
+                tempfile.mkdtemp(
+                    prefix=f"import-{tenant_id}-{job_id}-", dir=self._work_root()
+                )
+            )
+            try:
+                return self._process(session, job, setup, work_dir)
+            except HeaderInvalid as error:
+                return self._fail(session, job, error.message, error.errors)
+            except FileUnreadable as error:
+                return self._fail(
+                    session, job, error.message, {"file": [error.message]}
+                )
+            finally:
+                shutil.rmtree(work_dir, ignore_errors=True)
+
+    def _work_root(self) -> str | None:
+        root = self._settings.import_work_dir
+        if root is None:
+            return None
+        root.mkdir(parents=True, exist_ok=True)
+        return str(root)
+
+    def _process(
+        self, session: Session, job: ImportJob, setup: _JobSetup, work_dir: Path
+    ) -> JobStatus:
+        started = time.monotonic()
+        upload = work_dir / "upload"
+        store.write_upload_to(session, job.tenant_id, job.id, upload)
+        session.commit()
+
+        with open_sheet(upload, self._limits, work_dir) as sheet:
+            columns = validate_header(sheet.header, setup.options)
+            scan = scan_rows(sheet.rows, columns, setup.options)
+            encoding, separator = sheet.encoding, sheet.separator
+        if scan.total_rows == 0:
+            raise FileUnreadable(messages.NO_DATA_ROWS)
+
+        units = UnitStore(session, job.tenant_id)
+        plan = plan_units(
+            units.existing_organizational_units(),
+            scan.unit_definitions,
+            parents_given=columns.has("parent_organizational_unit_code"),
+        )
+        units.use_plan(
+            {
+                code: PlannedUnit(unit.name, unit.parent_code)
+                for code, unit in plan.units.items()
+            }
+        )
+        store.update_job(
+            session,
+            job.tenant_id,
+            job.id,
+            total_rows=scan.total_rows,
+            encoding=encoding,
+            separator=separator,
+        )
+        session.commit()
+
+        writer = ChunkWriter(
+            session,
+            ChunkContext(
+                tenant_id=job.tenant_id,
+                present_columns=frozenset(columns.present),
+                business_units=setup.options.business_units,
+                organizational_units=setup.options.organizational_units,
+                user_limit=setup.tenant.user_limit,
+            ),
+            units,
+        )
+        validator = RowValidator(
+            columns,
+            setup.options,
+            languages=setup.languages,
+            countries=setup.countries,
+            email_checker=EmailChecker(check_dns=self._settings.import_check_email_dns),
+        )
+        with open_sheet(upload, self._limits, work_dir) as sheet:
+            self._apply_rows(
+                session,
+                job,
+                sheet.rows,
+                columns,
+                scan,
+                plan.errors,
+                validator,
+                writer,
+                setup,
+            )
+
+        return self._finish(session, job, time.monotonic() - started)
+
+    def _apply_rows(
+        self,
+        session: Session,
+        job: ImportJob,
+        rows: Iterator[SheetRow],
+        columns: ColumnMap,
+        scan: FileScan,
+        unit_errors: dict[int, dict[str, list[str]]],
+        validator: RowValidator,
+        writer: ChunkWriter,
+        setup: _JobSetup,
+    ) -> None:
+        first_rows: dict[str, int] = {}
+        chunk = _Chunk()
+        for row in rows:
+            duplicate_of = None
+            key = email_key(row, columns)
+            if key and hash(key) in scan.repeated_email_hashes:
+                duplicate_of = first_rows.setdefault(key, row.number)
+                if duplicate_of == row.number:
+                    duplicate_of = None
+            if row.number <= setup.checkpoint_row:
+                continue
+
+            validated = validator.validate(row)
+            errors = {column: list(found) for column, found in validated.errors.items()}
+            if duplicate_of is not None:
+                errors.setdefault("email", []).append(
+                    messages.email_used_on_row(duplicate_of)
+                )
+            for column, found in unit_errors.get(row.number, {}).items():
+                errors.setdefault(column, []).extend(found)
+            chunk.add(row.number, validated, errors)
+            if chunk.size >= self._settings.import_chunk_rows:
+                self._commit_chunk(session, job, chunk, writer)
+                chunk = _Chunk()
+        if chunk.size:
+            self._commit_chunk(session, job, chunk, writer)
+
+    def _commit_chunk(
+        self, session: Session, job: ImportJob, chunk: _Chunk, writer: ChunkWriter
+    ) -> None:
+        now = utcnow()
+        outcome: ChunkOutcome = writer.apply(chunk.valid, now)
+        errors = sorted(chunk.errors + outcome.errors, key=lambda entry: entry[0])
+        store.add_row_errors(session, job.tenant_id, job.id, errors, now)
+        job.processed_rows += chunk.size
+        job.created_rows += outcome.created
+        job.updated_rows += outcome.updated
+        job.unchanged_rows += outcome.unchanged
+        job.failed_rows += len(errors)
+        job.created_disabled_rows += outcome.created_disabled
+        job.checkpoint_row = chunk.last_row
+        job.heartbeat_at = now
+        session.commit()
+        logger.debug(
+            "import.chunk_applied",
+            extra={
+                "tenant_id": job.tenant_id,
+                "job_id": job.id,
+                "checkpoint_row": chunk.last_row,
+                "rows": chunk.size,
+            },
+        )
+        if self._should_stop():
+            raise JobInterrupted()
+
+    def _finish(self, session: Session, job: ImportJob, seconds: float) -> JobStatus:
+        status = (
+            JobStatus.COMPLETED
+            if job.failed_rows == 0
+            else JobStatus.COMPLETED_WITH_ERRORS
+        )
+        job.status = status
+        job.finished_at = utcnow()
+        job.report_status = ReportStatus.PENDING
+        job.report_next_attempt_at = job.finished_at
+        session.commit()
+        logger.info(
+            "import.finished",
+            extra={
+                "tenant_id": job.tenant_id,
+                "job_id": job.id,
+                "status": status.value,
+                "rows": job.processed_rows,
+                "created": job.created_rows,
+                "updated": job.updated_rows,
+                "unchanged": job.unchanged_rows,
+                "failed": job.failed_rows,
+                "seconds": round(seconds, 3),
+            },
+        )
+        return status
+
+    def _fail(
+        self,
+        session: Session,
+        job: ImportJob,
+        message: str,
+        errors: dict[str, list[str]],
+    ) -> JobStatus:
+        session.rollback()
+        now = utcnow()
+        store.add_row_errors(
+            session, job.tenant_id, job.id, [(FILE_ERROR_ROW, errors)], now
+        )
+        store.update_job(
+            session,
+            job.tenant_id,
+            job.id,
+            status=JobStatus.FAILED,
+            message=message,
+            finished_at=now,
+            report_status=ReportStatus.PENDING,
+            report_next_attempt_at=now,
+        )
+        session.commit()
+        logger.info(
+            "import.failed",
+            extra={"tenant_id": job.tenant_id, "job_id": job.id, "reason": message},
+        )
+        return JobStatus.FAILED
+
+
+@dataclass
+class _Chunk:
+    """Rows read since the last commit: the valid ones and the reported ones."""
+
+    valid: list = field(default_factory=list)  # type: ignore[type-arg]
+    errors: list[tuple[int, dict[str, list[str]]]] = field(default_factory=list)
+    size: int = 0
+    last_row: int = 0
+
+    def add(self, number: int, validated: object, errors: dict[str, list[str]]) -> None:
+        if errors:
+            self.errors.append((number, errors))
+        else:
+            self.valid.append(validated)
+        self.size += 1
+        self.last_row = number

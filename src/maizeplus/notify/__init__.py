@@ -1,0 +1,1 @@
+"""Outgoing notifications: the import report mail."""

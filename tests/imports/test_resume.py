@@ -1,0 +1,80 @@
+"""A job interrupted by a server stop resumes at the next start and ends the same."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+
+from maizeplus.settings import Settings
+from tests.imports.helpers import all_errors, upload_bytes, users_table, wait_for_job
+from tests.support import LiveServer, make_tenant
+
+ROWS = 20_000
+
+
+def _file() -> bytes:
+    lines = ["email;cid;first_name;last_name;enabled"]
+    for index in range(ROWS):
+        email = (
+            f"user{index}@example.com" if index % 250 else f"user{index}@foo.invalid"
+        )
+        lines.append(
+            f"{email};C-{index};Üser;Nümber {index};{'false' if index % 7 == 0 else 'true'}"
+        )
+    lines.append("user10@example.com;C-dup;Again;Ten;true")
+    return ("\n".join(lines) + "\n").encode()
+
+
+def _end_state(client: httpx.Client, tenant, job_uuid: str):  # type: ignore[no-untyped-def]
+    status = client.get(
+        f"/api/v1/import/{job_uuid}/status", headers=tenant.headers
+    ).json()["data"]
+    errors = [
+        (entry["row"], entry["errors"])
+        for entry in all_errors(client, tenant, job_uuid)
+    ]
+    users = {email: values[:4] for email, values in users_table(client, tenant).items()}
+    return status["status"], status["summary"], errors, users
+
+
+def test_job_resumes_after_restart(settings: Settings, database_url: str) -> None:
+    small_chunks = settings.model_copy(update={"import_chunk_rows": 50})
+    interrupted, reference = make_tenant(database_url), make_tenant(database_url)
+
+    first = LiveServer(small_chunks).start()
+    with httpx.Client(base_url=first.url, timeout=30) as client:
+        job_uuid = upload_bytes(client, interrupted, _file()).json()["data"]["uuid"]
+        deadline = time.monotonic() + 30
+        while True:
+            status = client.get(
+                f"/api/v1/import/{job_uuid}/status", headers=interrupted.headers
+            ).json()["data"]
+            if status["summary"]["processed_rows"] > 0:
+                break
+            assert time.monotonic() < deadline, "the job never started"
+            time.sleep(0.01)
+    first.stop()
+
+    second = LiveServer(small_chunks).start()
+    try:
+        with httpx.Client(base_url=second.url, timeout=60) as client:
+            stopped_at = client.get(
+                f"/api/v1/import/{job_uuid}/status", headers=interrupted.headers
+            ).json()["data"]
+            wait_for_job(client, interrupted, job_uuid)
+            resumed = _end_state(client, interrupted, job_uuid)
+
+            reference_uuid = upload_bytes(client, reference, _file()).json()["data"][
+                "uuid"
+            ]
+            wait_for_job(client, reference, reference_uuid)
+            uninterrupted = _end_state(client, reference, reference_uuid)
+    finally:
+        second.stop()
+
+    assert stopped_at["status"] == "running"
+    assert 0 < stopped_at["summary"]["processed_rows"] < ROWS
+    assert resumed == uninterrupted
+    assert resumed[0] == "completed_with_errors"
+    assert resumed[1]["created"] == ROWS - ROWS // 250
