@@ -50,7 +50,7 @@ class RowValues(Protocol):
 
 @dataclass(frozen=True)
 class ChunkContext:
-    """What stays the same for every chunk of one job."""
+    """The facts of one job that every one of its chunks shares."""
 
     tenant_id: int
     present_columns: frozenset[str]

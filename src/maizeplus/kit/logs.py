@@ -12,7 +12,12 @@ import sys
 from typing import Any
 
 # Attributes that every LogRecord has; anything else came in through ``extra``.
-_RECORD_ATTRIBUTES = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+# uvicorn adds ``color_message``, a copy of the message with terminal colours.
+_RECORD_ATTRIBUTES = set(vars(logging.makeLogRecord({}))) | {
+    "message",
+    "asctime",
+    "color_message",
+}
 
 
 def record_fields(record: logging.LogRecord) -> dict[str, Any]:
@@ -73,3 +78,6 @@ def configure_logging(level: str = "INFO", as_json: bool = False) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    if level.upper() != "DEBUG":
+        # Alembic reports every migration context at INFO; the outcome is enough.
+        logging.getLogger("alembic").setLevel(logging.WARNING)

@@ -20,7 +20,7 @@ class Attachment:
 
 @dataclass(frozen=True)
 class MailServer:
-    """Where and how to deliver mail, from the ``MAIZEPLUS_SMTP_*`` settings."""
+    """The SMTP server, login and sender of outgoing mail, from the ``MAIZEPLUS_SMTP_*`` settings."""
 
     host: str
     port: int
@@ -39,7 +39,11 @@ class MailServer:
             host=settings.smtp_host,
             port=settings.smtp_port,
             username=settings.smtp_username,
-            password=settings.smtp_password,
+            password=(
+                settings.smtp_password.get_secret_value()
+                if settings.smtp_password
+                else None
+            ),
             starttls=settings.smtp_starttls,
             timeout_seconds=settings.smtp_timeout_seconds,
             sender=settings.mail_from,

@@ -10,7 +10,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from maizeplus.kit.clock import utcnow
 from maizeplus.reference.models import Language
-from maizeplus.tenants.errors import TenantAlreadyExists, TenantNotFound, UnknownLanguage
+from maizeplus.tenants.errors import (
+    TenantAlreadyExists,
+    TenantNotFound,
+    UnknownLanguage,
+)
 from maizeplus.tenants.models import ReportReceiver, Tenant
 
 
@@ -26,7 +30,9 @@ class TenantOptions:
 
 
 async def find_tenant(session: AsyncSession, name: str) -> Tenant | None:
-    return (await session.execute(select(Tenant).where(Tenant.name == name))).scalar_one_or_none()
+    return (
+        await session.execute(select(Tenant).where(Tenant.name == name))
+    ).scalar_one_or_none()
 
 
 async def list_tenants(session: AsyncSession) -> list[Tenant]:
@@ -73,7 +79,9 @@ async def create_tenant(
     return tenant
 
 
-async def update_tenant(session: AsyncSession, tenant: Tenant, options: TenantOptions) -> Tenant:
+async def update_tenant(
+    session: AsyncSession, tenant: Tenant, options: TenantOptions
+) -> Tenant:
     """Change a tenant's options."""
     tenant.language_code = await _check_language(session, options.language_code)
     tenant.user_limit = options.user_limit
@@ -90,12 +98,16 @@ async def set_report_receivers(
     """Replace the addresses that get the tenant's import reports."""
     wanted = sorted({email.strip().lower() for email in emails if email.strip()})
     existing = (
-        await session.execute(select(ReportReceiver).where(ReportReceiver.tenant_id == tenant.id))
+        await session.execute(
+            select(ReportReceiver).where(ReportReceiver.tenant_id == tenant.id)
+        )
     ).scalars()
     for receiver in existing:
         await session.delete(receiver)
     await session.flush()
-    session.add_all(ReportReceiver(tenant_id=tenant.id, email=email) for email in wanted)
+    session.add_all(
+        ReportReceiver(tenant_id=tenant.id, email=email) for email in wanted
+    )
     await session.flush()
     return wanted
 
