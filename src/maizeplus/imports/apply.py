@@ -90,7 +90,7 @@ def _existing_users(
 ) -> dict[str, Any]:
     if not emails:
         return {}
-    rows = session.execute(
+    rows = session.connection().execute(
         select(*_USER_FIELDS).where(User.tenant_id == tenant_id, User.email.in_(emails))
     )
     return {row.email: row for row in rows}
@@ -102,7 +102,7 @@ def _cid_holders(
     wanted = sorted(set(cids))
     if not wanted:
         return {}
-    rows = session.execute(
+    rows = session.connection().execute(
         select(User.cid, User.email).where(
             User.tenant_id == tenant_id, User.cid.in_(wanted)
         )
@@ -289,7 +289,9 @@ class ChunkWriter:
             )
             for offset, values in enumerate(inserts):
                 values["id"] = first_id + offset
-            self._session.execute(insert(User), inserts)
+            # The table's Core insert skips the ORM's bulk bookkeeping, which
+            # costs more than the statement itself at thousands of rows.
+            self._session.connection().execute(insert(User.__table__), inserts)
         if updates:
             statement = (
                 update(User)

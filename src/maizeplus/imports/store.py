@@ -127,8 +127,8 @@ def add_row_errors(
     """Record the errors of several rows with one statement."""
     if not errors:
         return
-    session.execute(
-        insert(ImportRowError),
+    session.connection().execute(
+        insert(ImportRowError.__table__),
         [
             {
                 "tenant_id": tenant_id,
