@@ -36,6 +36,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = create_api_engine(settings.database_url, settings.database_pool_size)
         app.state.engine = engine
         app.state.session_factory = create_session_factory(engine)
+        app.state.read_session_factory = create_session_factory(engine, writes=False)
         runner = _start_runner(settings)
         app.state.runner = runner
         logger.info(

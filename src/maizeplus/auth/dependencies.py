@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import select
 
 from maizeplus.auth.models import AccessToken
@@ -39,7 +40,20 @@ def bearer_token(request: Request) -> str | None:
     return token.strip()
 
 
-async def authenticate(request: Request, session: SessionDep) -> TenantContext:
+# Declares the scheme in the OpenAPI document; the token itself is read by
+# ``bearer_token`` so that every failure gets the contract's 401 body.
+bearer_scheme = HTTPBearer(
+    auto_error=False, description="An access token from /oauth/token"
+)
+
+
+async def authenticate(
+    request: Request,
+    session: SessionDep,
+    _credentials: Annotated[
+        HTTPAuthorizationCredentials | None, Depends(bearer_scheme)
+    ],
+) -> TenantContext:
     """Resolve the bearer token to its tenant, or raise a 401."""
     token = bearer_token(request)
     if token is None:

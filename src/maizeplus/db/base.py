@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Integer, MetaData
+from sqlalchemy import BigInteger, Integer, MetaData, Table
 from sqlalchemy.orm import DeclarativeBase
 
 # Constraint names are fixed so that Alembic sees the same names on SQLite and
@@ -24,3 +24,10 @@ class Base(DeclarativeBase):
     """Base class of every table of the service."""
 
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def table_of(model: type[Base]) -> Table:
+    """Return a model's Core table, for bulk statements that skip the ORM."""
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import Connection, create_engine, event
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -54,7 +54,18 @@ def resolve_urls(database_url: str) -> DatabaseUrls:
     )
 
 
+# A connection execution option: when true, a transaction on SQLite starts with
+# BEGIN IMMEDIATE, which takes the write lock at once; when false, with a
+# deferred BEGIN. Without it, the engine's default applies.
+WRITE_TRANSACTION = "maizeplus_write_transaction"
+
+
 def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
+    # SQLAlchemy emits BEGIN itself (_install_sqlite_hooks), so the driver must
+    # not: isolation_level=None turns off the legacy transaction handling of
+    # sqlite3 (and of aiosqlite, which wraps it). The pragmas then run outside
+    # any transaction, where foreign_keys and journal_mode take effect.
+    dbapi_connection.isolation_level = None
     # WAL lets readers go on while the import writes; the busy timeout makes a
     # second writer wait instead of failing with "database is locked".
     cursor = dbapi_connection.cursor()
@@ -65,8 +76,31 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _install_sqlite_hooks(engine: Engine, *, writes_by_default: bool) -> None:
+    def begin(connection: Connection) -> None:
+        # A deferred transaction that reads and then writes must upgrade its
+        # read lock. If another connection committed in between, SQLite fails
+        # the write at once with SQLITE_BUSY ("database is locked"), and the
+        # busy timeout does not help. BEGIN IMMEDIATE takes the write lock
+        # first, waiting up to the busy timeout, so a writer never fails half
+        # way. A transaction that only reads can stay deferred: in WAL mode it
+        # never waits for a writer.
+        options = connection.get_execution_options()
+        if options.get(WRITE_TRANSACTION, writes_by_default):
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            connection.exec_driver_sql("BEGIN")
+
+    event.listen(engine, "connect", _configure_sqlite)
+    event.listen(engine, "begin", begin)
+
+
 def create_sync_engine(database_url: str, *, pool: bool = True) -> Engine:
-    """Create the synchronous engine used by migrations, the CLI and import jobs."""
+    """Create the synchronous engine used by migrations and import jobs.
+
+    On SQLite every transaction starts with BEGIN IMMEDIATE, unless a
+    connection sets the ``WRITE_TRANSACTION`` option to false.
+    """
     urls = resolve_urls(database_url)
     options: dict[str, Any] = {"future": True}
     if not pool:
@@ -75,22 +109,42 @@ def create_sync_engine(database_url: str, *, pool: bool = True) -> Engine:
         options["pool_pre_ping"] = True
     engine = create_engine(urls.sync, **options)
     if urls.is_sqlite:
-        event.listen(engine, "connect", _configure_sqlite)
+        # Import jobs and migrations write in most of their transactions.
+        _install_sqlite_hooks(engine, writes_by_default=True)
     return engine
 
 
 def create_api_engine(database_url: str, pool_size: int = 10) -> AsyncEngine:
-    """Create the asynchronous engine that serves API requests."""
+    """Create the asynchronous engine that serves API requests.
+
+    On SQLite its transactions are deferred, so readers never wait for the
+    write lock; ``for_writing`` gives the engine whose transactions take it.
+    """
     urls = resolve_urls(database_url)
     options: dict[str, Any] = {}
     if not urls.is_sqlite:
         options.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
     engine = create_async_engine(urls.async_, **options)
     if urls.is_sqlite:
-        event.listen(engine.sync_engine, "connect", _configure_sqlite)
+        _install_sqlite_hooks(engine.sync_engine, writes_by_default=False)
     return engine
 
 
-def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    """Create the factory of request sessions; objects stay readable after commit."""
-    return async_sessionmaker(engine, expire_on_commit=False)
+def for_writing(engine: AsyncEngine) -> AsyncEngine:
+    """Return a view of ``engine`` whose transactions start BEGIN IMMEDIATE on SQLite.
+
+    The view shares the engine's pool. PostgreSQL ignores the option.
+    """
+    return engine.execution_options(**{WRITE_TRANSACTION: True})
+
+
+def create_session_factory(
+    engine: AsyncEngine, *, writes: bool = True
+) -> async_sessionmaker[AsyncSession]:
+    """Create a factory of sessions whose objects stay readable after commit.
+
+    With ``writes`` (the default) each transaction takes the SQLite write lock
+    when it begins; a factory for read-only work passes ``writes=False``.
+    """
+    bind = for_writing(engine) if writes else engine
+    return async_sessionmaker(bind, expire_on_commit=False)

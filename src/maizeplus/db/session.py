@@ -8,10 +8,18 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+# Methods whose routes only read. Every other method gets a session whose
+# transactions take the SQLite write lock when they begin.
+READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """Open one session for the request; the router commits, anything else rolls back."""
-    factory: async_sessionmaker[AsyncSession] = request.app.state.session_factory
+    factory: async_sessionmaker[AsyncSession] = (
+        request.app.state.read_session_factory
+        if request.method in READ_ONLY_METHODS
+        else request.app.state.session_factory
+    )
     async with factory() as session:
         yield session
 

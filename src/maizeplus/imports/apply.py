@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from maizeplus.db.base import table_of
 from maizeplus.imports import messages
 from maizeplus.imports.units_store import UnitStore
 from maizeplus.kit.ids import allocate_ids_sync
@@ -291,7 +292,7 @@ class ChunkWriter:
                 values["id"] = first_id + offset
             # The table's Core insert skips the ORM's bulk bookkeeping, which
             # costs more than the statement itself at thousands of rows.
-            self._session.connection().execute(insert(User.__table__), inserts)
+            self._session.connection().execute(insert(table_of(User)), inserts)
         if updates:
             statement = (
                 update(User)

@@ -16,6 +16,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
+from maizeplus.db.base import table_of
 from maizeplus.imports.models import ImportJob, ImportRowError, ImportUploadChunk
 
 UPLOAD_CHUNK_BYTES = 1024 * 1024
@@ -128,7 +129,7 @@ def add_row_errors(
     if not errors:
         return
     session.connection().execute(
-        insert(ImportRowError.__table__),
+        insert(table_of(ImportRowError)),
         [
             {
                 "tenant_id": tenant_id,
