@@ -358,6 +358,8 @@ def test_units_resolve_parents_in_any_order(
         b"loop1@example.com;Loop;One;BU1;Sales;OU-X;Team X;OU-Y\n"
         b"loop2@example.com;Loop;Two;BU1;Sales;OU-Y;Team Y;OU-X\n"
         b"orphan@example.com;Orphan;User;BU1;Sales;OU-Z;Team Z;OU-NONE\n"
+        b"loop3@example.com;Loop;Three;BU1;Sales;OU-X;Team X;OU-Y\n"
+        b"child2@example.com;Child;Two;BU1;Sales;OU-C;Team C;OU-B\n"
     )
 
     job = import_file_bytes(api, units, content)
@@ -373,8 +375,14 @@ def test_units_resolve_parents_in_any_order(
         5: {"parent_organizational_unit_code"},
         6: {"parent_organizational_unit_code"},
         7: {"parent_organizational_unit_code"},
+        8: {"parent_organizational_unit_code"},
     }
-    assert set(by_email) == {"child@example.com", "mid@example.com", "root@example.com"}
+    assert set(by_email) == {
+        "child@example.com",
+        "child2@example.com",
+        "mid@example.com",
+        "root@example.com",
+    }
     assert by_email["child@example.com"]["organizational_unit"] == {
         "code": "OU-C",
         "name": "Team C",

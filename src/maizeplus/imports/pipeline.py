@@ -13,6 +13,7 @@ import logging
 import shutil
 import tempfile
 import time
+from array import array
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +38,7 @@ from maizeplus.imports.readers import ReadLimits, open_sheet
 from maizeplus.imports.rules import TRIMMED, RowValidator
 from maizeplus.imports.units import UnitDefinition, plan_units
 from maizeplus.imports.units_store import PlannedUnit, UnitStore
+from maizeplus.kit import metrics
 from maizeplus.kit.clock import utcnow
 from maizeplus.reference.models import Country, Language
 from maizeplus.settings import Settings
@@ -56,8 +58,31 @@ class FileScan:
     """What the first pass over the file found."""
 
     total_rows: int = 0
+    # The first definition of each unit, and every later row that defines it
+    # differently; rows that repeat a definition word for word are left out,
+    # so a million users of forty units cost forty entries.
     unit_definitions: list[UnitDefinition] = field(default_factory=list)
+    first_unit_rows: dict[str, int] = field(default_factory=dict)
     repeated_email_hashes: frozenset[int] = frozenset()
+
+    def unit_errors_of(
+        self,
+        errors: dict[int, dict[str, list[str]]],
+        row_number: int,
+        unit_code: str,
+    ) -> dict[str, list[str]]:
+        """Return the planner's errors for a row, sharing those of its unit's first row.
+
+        A row that repeats its unit's first definition was not given to the
+        planner, so it gets the errors of that first row (an unknown parent,
+        a cycle); a row that defined the unit differently has its own entry.
+        """
+        if row_number in errors:
+            return errors[row_number]
+        first_row = self.first_unit_rows.get(unit_code)
+        if first_row is None or first_row == row_number:
+            return {}
+        return errors.get(first_row, {})
 
 
 def _cell_text(row: SheetRow, index: int | None) -> str:
@@ -81,32 +106,40 @@ def scan_rows(
 ) -> FileScan:
     """Count the rows, collect unit definitions and find repeated emails."""
     scan = FileScan()
-    hashes: list[int] = []
+    # 8 bytes a row, where a set of a million email strings would cost well
+    # over 100 MB.
+    hashes = array("q")
     unit_column = columns.index("organizational_unit_code")
     collect_units = options.organizational_units and unit_column is not None
+    first_definitions: dict[str, tuple[str, str | None]] = {}
     for row in rows:
         scan.total_rows += 1
         key = email_key(row, columns)
         if key:
             hashes.append(hash(key))
-        if collect_units:
-            code = _cell_text(row, unit_column)
-            if code:
-                scan.unit_definitions.append(
-                    UnitDefinition(
-                        row=row.number,
-                        code=code,
-                        name=_cell_text(row, columns.index("organizational_unit_name")),
-                        parent_code=_cell_text(
-                            row, columns.index("parent_organizational_unit_code")
-                        )
-                        or None,
-                    )
-                )
+        if not collect_units:
+            continue
+        code = _cell_text(row, unit_column)
+        if not code:
+            continue
+        definition = (
+            _cell_text(row, columns.index("organizational_unit_name")),
+            _cell_text(row, columns.index("parent_organizational_unit_code")) or None,
+        )
+        first = first_definitions.setdefault(code, definition)
+        if first is definition:
+            scan.first_unit_rows[code] = row.number
+        elif first == definition:
+            continue
+        scan.unit_definitions.append(
+            UnitDefinition(
+                row=row.number, code=code, name=definition[0], parent_code=definition[1]
+            )
+        )
     if hashes:
-        # A sorted array of 64-bit hashes costs 8 bytes a row, where a set of
-        # a million email strings would cost well over 100 MB.
-        values, counts = np.unique(np.array(hashes, dtype=np.int64), return_counts=True)
+        values, counts = np.unique(
+            np.frombuffer(hashes, dtype=np.int64), return_counts=True
+        )
         scan.repeated_email_hashes = frozenset(
             int(value) for value in values[counts > 1]
         )
@@ -154,7 +187,10 @@ class ImportJobProcessor:
 
     def run(self, tenant_id: int, job_id: int) -> JobStatus | None:
         """Process the job until it ends; return its final status (None if it had ended)."""
-        with Session(self._engine) as session:
+        # Objects stay loaded after a commit: reloading the job would begin a
+        # transaction that lasts while the next chunk is validated, and on
+        # SQLite it would hold the write lock (BEGIN IMMEDIATE) all that time.
+        with Session(self._engine, expire_on_commit=False) as session:
             job = store.load_job(session, tenant_id, job_id)
             if job is None or job.status != JobStatus.RUNNING:
                 return None
@@ -278,6 +314,11 @@ class ImportJobProcessor:
         setup: _JobSetup,
     ) -> None:
         first_rows: dict[str, int] = {}
+        unit_column = (
+            columns.index("organizational_unit_code")
+            if setup.options.organizational_units
+            else None
+        )
         chunk = _Chunk()
         for row in rows:
             duplicate_of = None
@@ -295,7 +336,14 @@ class ImportJobProcessor:
                 errors.setdefault("email", []).append(
                     messages.email_used_on_row(duplicate_of)
                 )
-            for column, found in unit_errors.get(row.number, {}).items():
+            row_unit_errors = (
+                scan.unit_errors_of(
+                    unit_errors, row.number, _cell_text(row, unit_column)
+                )
+                if unit_column is not None
+                else {}
+            )
+            for column, found in row_unit_errors.items():
                 errors.setdefault(column, []).extend(found)
             chunk.add(row.number, validated, errors)
             if chunk.size >= self._settings.import_chunk_rows:
@@ -320,6 +368,9 @@ class ImportJobProcessor:
         job.checkpoint_row = chunk.last_row
         job.heartbeat_at = now
         session.commit()
+        metrics.record_import_rows(
+            outcome.created, outcome.updated, outcome.unchanged, len(errors)
+        )
         logger.debug(
             "import.chunk_applied",
             extra={
