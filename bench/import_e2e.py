@@ -54,6 +54,7 @@ class ImportRun:
     status: str
     measured_at: str
     machine: str
+    note: str = ""
 
 
 def _free_port() -> int:
@@ -195,7 +196,9 @@ def _start_server(environment: dict[str, str], port: int) -> subprocess.Popen[by
     raise RuntimeError("the server did not start")
 
 
-def run_one(rows: int, file_format: str, server_url: str | None) -> ImportRun:
+def run_one(
+    rows: int, file_format: str, server_url: str | None, note: str = ""
+) -> ImportRun:
     CACHE_DIR.mkdir(exist_ok=True)
     path = CACHE_DIR / f"users-{rows}.{file_format}"
     if not path.exists():
@@ -236,6 +239,7 @@ def run_one(rows: int, file_format: str, server_url: str | None) -> ImportRun:
         status=str(first["status"]),
         measured_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         machine=describe_machine(),
+        note=note,
     )
 
 
@@ -254,7 +258,7 @@ def main() -> None:
     arguments = parser.parse_args()
     for rows in arguments.rows:
         for file_format in arguments.format:
-            run = run_one(rows, file_format, arguments.database_url)
+            run = run_one(rows, file_format, arguments.database_url, arguments.note)
             print(json.dumps(asdict(run)))
             if not arguments.no_record:
                 RESULTS_DIR.mkdir(exist_ok=True)

@@ -16,6 +16,7 @@ def test_ready_reports_database(api: httpx.Client) -> None:
     response = api.get("/ready")
 
     assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
 
 
 def test_unknown_route_is_json_404(api: httpx.Client) -> None:

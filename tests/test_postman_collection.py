@@ -1,8 +1,8 @@
-"""Our Postman collection against the original it was copied from.
+"""Checks that our Postman collection keeps the requests of the original.
 
-Newman runs ``maizeplus.postman_collection.json`` in CI, so these checks keep its
-requests identical to the original's. Only the host, the bearer token field that
-Newman reads, the upload files and the test scripts may differ.
+Newman runs ``maizeplus.postman_collection.json`` in CI against our server, so
+its requests must be the ones that integrators send. Only the host, the bearer
+token field that Newman reads, the upload files and the test scripts may differ.
 """
 
 from __future__ import annotations

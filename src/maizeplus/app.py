@@ -18,6 +18,8 @@ from maizeplus.jobs.runner import JobRunner, NoRunner
 from maizeplus.kit.body_limit import BodySizeLimit
 from maizeplus.kit.errors import install_error_handlers
 from maizeplus.kit.health import router as health_router
+from maizeplus.kit.metrics import RequestMetrics
+from maizeplus.kit.readiness import ReadinessProbe
 from maizeplus.settings import Settings, get_settings
 from maizeplus.users.deactivation_router import router as users_deactivation_router
 from maizeplus.users.router import router as users_router
@@ -37,6 +39,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.engine = engine
         app.state.session_factory = create_session_factory(engine)
         app.state.read_session_factory = create_session_factory(engine, writes=False)
+        app.state.readiness = ReadinessProbe(engine)
         runner = _start_runner(settings)
         app.state.runner = runner
         logger.info(
@@ -57,6 +60,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.add_middleware(BodySizeLimit, limit=lambda: settings.import_max_upload_bytes)
+    # Added last, so it is the outermost of the two and also counts the 413s.
+    app.add_middleware(RequestMetrics)
     install_error_handlers(app)
     app.include_router(health_router)
     app.include_router(auth_router)

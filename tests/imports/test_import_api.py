@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 
 import httpx
@@ -473,3 +474,31 @@ def test_xlsx_upload_by_content(api: httpx.Client, tenant: TenantCredentials) ->
 
     assert job["file"]["format"] == "xlsx"
     assert job["status"] == "completed"
+
+
+def test_damaged_utf8_file_fails(api: httpx.Client, tenant: TenantCredentials) -> None:
+    content = HEADER + "josé.núñez@example.com;;José;Núñez;;;\n".encode() * 3
+    content += b"jose@example.com;;Jos\xe9;Nu;;;\n"
+
+    job = import_file_bytes(api, tenant, content)
+
+    assert job["status"] == "failed"
+    assert "UTF-8" in job["message"]
+    assert users_table(api, tenant) == {}
+
+
+def test_finished_job_logs_outcome(
+    api: httpx.Client, tenant: TenantCredentials, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("INFO", logger="maizeplus")
+
+    job = import_file_bytes(api, tenant, _csv("anna.verdi@example.com;;Anna;Verdi;;;"))
+    deadline = time.monotonic() + 5
+    while "import.finished" not in caplog.messages and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+    assert job["status"] == "completed"
+    assert "import.finished" in caplog.messages
+    assert not [
+        record for record in caplog.records if record.levelname in ("WARNING", "ERROR")
+    ]

@@ -191,3 +191,30 @@ def test_restore_command_brings_user_back(
     assert "keep@example.com" in users_table(api, tenant)
     assert unknown.returncode == 1
     assert "nobody@example.com" in unknown.stderr
+
+
+def test_delete_deeply_nested_json_is_422(
+    api: httpx.Client, tenant: TenantCredentials
+) -> None:
+    response = api.request(
+        "DELETE",
+        "/api/v1/users",
+        headers={**tenant.headers, "Content-Type": "application/json"},
+        content=b"[" * 3000 + b"]" * 3000,
+    )
+
+    assert response.status_code == 422
+    assert list(response.json()["errors"]) == ["emails"]
+
+
+def test_delete_large_body_is_413(api: httpx.Client, tenant: TenantCredentials) -> None:
+    body = json.dumps({"emails": ["nobody@example.com"], "pad": "x" * 2_000_000})
+
+    response = api.request(
+        "DELETE",
+        "/api/v1/users",
+        headers={**tenant.headers, "Content-Type": "application/json"},
+        content=body,
+    )
+
+    assert response.status_code == 413

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from maizeplus.auth.models import AccessToken
 from maizeplus.auth.tokens import token_digest
-from maizeplus.db.session import SessionDep
+from maizeplus.db.session import SessionDep, begin_read_only
 from maizeplus.kit.clock import utcnow
 from maizeplus.kit.errors import Unauthenticated
 from maizeplus.tenants.models import Tenant
@@ -58,6 +58,7 @@ async def authenticate(
     token = bearer_token(request)
     if token is None:
         raise Unauthenticated()
+    await begin_read_only(session)
     row = (
         await session.execute(
             select(AccessToken.id, Tenant)
@@ -72,7 +73,7 @@ async def authenticate(
     if row is None:
         raise Unauthenticated()
     access_token_id, tenant = row
-    return TenantContext(
+    context = TenantContext(
         tenant_id=tenant.id,
         name=tenant.name,
         language_code=tenant.language_code,
@@ -82,6 +83,12 @@ async def authenticate(
         organizational_units=tenant.organizational_units,
         access_token_id=access_token_id,
     )
+    # End the lookup's transaction before the route reads the request body,
+    # which takes as long as the client needs to send an upload. An open
+    # transaction would block WAL checkpoints on SQLite and keep a pooled
+    # connection idle in transaction on PostgreSQL.
+    await session.commit()
+    return context
 
 
 CurrentTenant = Annotated[TenantContext, Depends(authenticate)]

@@ -82,8 +82,10 @@ async def issue_token(
     policy: Annotated[TokenPolicy, Depends(token_policy)],
 ) -> JSONResponse:
     basic_auth = uses_basic_auth(request.headers)
-    # NOTE: an unexpected error, such as a lost database, reaches the app's 500
-    # handler, whose response lacks the no-store headers.
+    # NOTE: errors other than OAuthError get the app's responses without the
+    # no-store headers, a 503 for a lost database and a 500 for anything else.
+    # On SQLite the write lock is held from the client lookup to the commit, so
+    # both Argon2 checks run under it and concurrent token requests wait.
     try:
         parameters = await read_parameters(request, TOKEN_PARAMETERS)
         tokens = await issue_tokens(session, parameters.token_request(), policy)

@@ -16,6 +16,10 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.pool import NullPool
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# libpq waits forever for a server that accepts the TCP connection and then
+# sends nothing, such as a hung host. The timeout bounds each attempt, so the
+# request gets a 503 and the import runner tries again.
+POSTGRES_CONNECT_TIMEOUT_SECONDS = 10
 
 
 @dataclass(frozen=True)
@@ -54,17 +58,17 @@ def resolve_urls(database_url: str) -> DatabaseUrls:
     )
 
 
-# A connection execution option: when true, a transaction on SQLite starts with
-# BEGIN IMMEDIATE, which takes the write lock at once; when false, with a
-# deferred BEGIN. Without it, the engine's default applies.
+# A connection execution option. When true, a transaction on SQLite starts with
+# BEGIN IMMEDIATE, which takes the write lock at once. When false, it starts
+# with a deferred BEGIN. Without the option, the engine's default applies.
 WRITE_TRANSACTION = "maizeplus_write_transaction"
 
 
 def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
-    # SQLAlchemy emits BEGIN itself (_install_sqlite_hooks), so the driver must
-    # not: isolation_level=None turns off the legacy transaction handling of
-    # sqlite3 (and of aiosqlite, which wraps it). The pragmas then run outside
-    # any transaction, where foreign_keys and journal_mode take effect.
+    # SQLAlchemy emits BEGIN itself (see _install_sqlite_hooks), so the driver
+    # must not. isolation_level=None turns off the legacy transaction handling
+    # of sqlite3, which aiosqlite wraps. The pragmas then run outside any
+    # transaction, where foreign_keys and journal_mode take effect.
     dbapi_connection.isolation_level = None
     # WAL lets readers go on while the import writes; the busy timeout makes a
     # second writer wait instead of failing with "database is locked".
@@ -82,9 +86,9 @@ def _install_sqlite_hooks(engine: Engine, *, writes_by_default: bool) -> None:
         # read lock. If another connection committed in between, SQLite fails
         # the write at once with SQLITE_BUSY ("database is locked"), and the
         # busy timeout does not help. BEGIN IMMEDIATE takes the write lock
-        # first, waiting up to the busy timeout, so a writer never fails half
-        # way. A transaction that only reads can stay deferred: in WAL mode it
-        # never waits for a writer.
+        # first, waiting up to the busy timeout, so a writer that gets the lock
+        # cannot fail on it later. A transaction that only reads can stay
+        # deferred, because in WAL mode it does not wait for the write lock.
         options = connection.get_execution_options()
         if options.get(WRITE_TRANSACTION, writes_by_default):
             connection.exec_driver_sql("BEGIN IMMEDIATE")
@@ -107,6 +111,7 @@ def create_sync_engine(database_url: str, *, pool: bool = True) -> Engine:
         options["poolclass"] = NullPool
     if not urls.is_sqlite:
         options["pool_pre_ping"] = True
+        options["connect_args"] = {"connect_timeout": POSTGRES_CONNECT_TIMEOUT_SECONDS}
     engine = create_engine(urls.sync, **options)
     if urls.is_sqlite:
         # Import jobs and migrations write in most of their transactions.
@@ -117,13 +122,18 @@ def create_sync_engine(database_url: str, *, pool: bool = True) -> Engine:
 def create_api_engine(database_url: str, pool_size: int = 10) -> AsyncEngine:
     """Create the asynchronous engine that serves API requests.
 
-    On SQLite its transactions are deferred, so readers never wait for the
-    write lock; ``for_writing`` gives the engine whose transactions take it.
+    On SQLite its transactions are deferred, so readers do not wait for the
+    write lock. ``for_writing`` returns the engine whose transactions take it.
     """
     urls = resolve_urls(database_url)
     options: dict[str, Any] = {}
     if not urls.is_sqlite:
-        options.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+        options.update(
+            pool_size=pool_size,
+            max_overflow=pool_size,
+            pool_pre_ping=True,
+            connect_args={"connect_timeout": POSTGRES_CONNECT_TIMEOUT_SECONDS},
+        )
     engine = create_async_engine(urls.async_, **options)
     if urls.is_sqlite:
         _install_sqlite_hooks(engine.sync_engine, writes_by_default=False)

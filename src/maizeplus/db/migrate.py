@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
+from functools import lru_cache
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from maizeplus.db.engine import create_sync_engine
 from maizeplus.reference.seed import sync_reference_data
@@ -41,9 +42,19 @@ def upgrade_database(database_url: str) -> None:
     )
 
 
+@lru_cache(maxsize=1)
+def head_revision() -> str | None:
+    """Return the newest migration of this version of the code."""
+    return ScriptDirectory.from_config(alembic_config("")).get_current_head()
+
+
+def current_revision(connection: Connection) -> str | None:
+    """Return the migration the database is at; None for a database without a schema."""
+    return MigrationContext.configure(connection).get_current_revision()
+
+
 def schema_is_current(engine: Engine) -> bool:
     """Tell whether the database is at the newest migration."""
-    head = ScriptDirectory.from_config(alembic_config("")).get_current_head()
     with engine.connect() as connection:
-        current = MigrationContext.configure(connection).get_current_revision()
-    return current == head
+        current = current_revision(connection)
+    return current == head_revision()

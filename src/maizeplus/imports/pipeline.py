@@ -215,6 +215,11 @@ class ImportJobProcessor:
             )
             try:
                 return self._process(session, job, setup, work_dir)
+            except JobInterrupted:
+                # A stop between chunks is no failed attempt.
+                job.attempts -= 1
+                session.commit()
+                raise
             except HeaderInvalid as error:
                 return self._fail(session, job, error.message, error.errors)
             except FileUnreadable as error:
@@ -401,10 +406,12 @@ class ImportJobProcessor:
                 "job_id": job.id,
                 "status": status.value,
                 "rows": job.processed_rows,
-                "created": job.created_rows,
-                "updated": job.updated_rows,
-                "unchanged": job.unchanged_rows,
-                "failed": job.failed_rows,
+                # "created" is an attribute of every LogRecord, which logging
+                # refuses to overwrite, hence the suffix.
+                "created_rows": job.created_rows,
+                "updated_rows": job.updated_rows,
+                "unchanged_rows": job.unchanged_rows,
+                "failed_rows": job.failed_rows,
                 "seconds": round(seconds, 3),
             },
         )

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from maizeplus.imports import store
 from maizeplus.imports.models import ImportJob, JobStatus, ReportStatus
+from maizeplus.kit import metrics
 from maizeplus.kit.clock import format_resource_time, format_validation_time, utcnow
 from maizeplus.notify.mail import Attachment, MailServer, build_message, send_messages
 from maizeplus.settings import Settings
@@ -122,6 +123,9 @@ def deliver_report(
         build_message(server.sender, receiver, subject, body, (attachment,))
         for receiver in receivers
     ]
+    # End the read transaction before contacting the mail server, which can
+    # take up to the SMTP timeout. On SQLite the transaction holds the write lock.
+    session.commit()
     try:
         send_messages(server, messages)
     except (OSError, smtplib.SMTPException) as error:
@@ -140,6 +144,7 @@ def _record(
     job.report_error = note
     job.report_next_attempt_at = None
     session.commit()
+    metrics.record_report(status.value)
     return status
 
 
@@ -157,6 +162,7 @@ def _record_failure(
         job.report_status = ReportStatus.FAILED
         job.report_next_attempt_at = None
         session.commit()
+        metrics.record_report("failed")
         return ReportStatus.FAILED
     delay = settings.report_retry_seconds * 2 ** (job.report_attempts - 1)
     logger.warning(
@@ -165,4 +171,5 @@ def _record_failure(
     )
     job.report_next_attempt_at = utcnow() + timedelta(seconds=delay)
     session.commit()
+    metrics.record_report("retried")
     return ReportStatus.PENDING

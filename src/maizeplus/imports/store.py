@@ -17,7 +17,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from maizeplus.db.base import table_of
-from maizeplus.imports.models import ImportJob, ImportRowError, ImportUploadChunk
+from maizeplus.imports.models import (
+    ImportJob,
+    ImportRowError,
+    ImportUploadChunk,
+    JobStatus,
+)
 
 UPLOAD_CHUNK_BYTES = 1024 * 1024
 
@@ -78,6 +83,17 @@ async def page_of_row_errors(
         .limit(limit)
     )
     return rows.scalars().all()
+
+
+async def count_jobs_by_status(session: AsyncSession) -> dict[str, int]:
+    """Count the import jobs of every tenant by status, each status included."""
+    counts = {status.value: 0 for status in JobStatus}
+    rows = await session.execute(
+        select(ImportJob.status, func.count()).group_by(ImportJob.status)
+    )
+    for status, count in rows:
+        counts[status] = int(count)
+    return counts
 
 
 # Synchronous functions for the runner.

@@ -62,6 +62,8 @@ class EmbeddedRunner:
             try:
                 worked = self._run_next_job() or self._deliver_due_reports()
             except Exception:
+                # NOTE: while the database is unreachable, this logs a traceback
+                # every POLL_SECONDS, because the loop has no backoff yet.
                 logger.exception("runner.turn_failed")
             if not worked:
                 self._wake.wait(POLL_SECONDS)
@@ -98,6 +100,11 @@ class EmbeddedRunner:
             if job is None:
                 return
             fields = {"tenant_id": tenant_id, "job_id": job_id, "attempt": job.attempts}
+            if job.status != JobStatus.RUNNING:
+                # The job ended before the error (in its last log line, say);
+                # its outcome stands.
+                logger.error("import.failed_after_end", exc_info=error, extra=fields)
+                return
             if job.attempts < MAX_JOB_ATTEMPTS:
                 logger.warning("import.retry", exc_info=error, extra=fields)
                 return

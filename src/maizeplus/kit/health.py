@@ -1,10 +1,22 @@
-"""Liveness and readiness checks."""
+"""Operations endpoints: liveness, readiness and Prometheus metrics.
+
+None of them takes a token, so expose them only where the operators' tools
+reach them (docs/operations.md).
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
-from sqlalchemy import text
+from prometheus_client import CONTENT_TYPE_LATEST
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from maizeplus.db.session import SessionDep
+from maizeplus.imports import store
+from maizeplus.kit.errors import is_database_unavailable
+from maizeplus.kit.metrics import render_metrics
+from maizeplus.kit.readiness import ReadinessProbe
 
 router = APIRouter(tags=["operations"])
 
@@ -16,13 +28,46 @@ async def health() -> dict[str, str]:
 
 @router.get(
     "/ready",
-    summary="Readiness: the database answers",
-    responses={503: {"description": "The database is not reachable"}},
+    summary="Readiness: the database answers and its schema is the newest",
+    responses={
+        503: {
+            "description": "The database is not reachable, or its schema is not "
+            "at the newest migration; `reason` says which",
+            "content": {
+                "application/json": {
+                    "example": {
+                        "status": "unavailable",
+                        "reason": "the database is not reachable (OperationalError)",
+                    }
+                }
+            },
+        }
+    },
 )
 async def ready(request: Request) -> JSONResponse:
-    try:
-        async with request.app.state.engine.connect() as connection:
-            await connection.execute(text("SELECT 1"))
-    except Exception:  # noqa: BLE001 - any failure means not ready
-        return JSONResponse({"status": "unavailable"}, status_code=503)
+    probe: ReadinessProbe = request.app.state.readiness
+    readiness = await probe.check()
+    if not readiness.ready:
+        return JSONResponse(
+            {"status": "unavailable", "reason": readiness.reason}, status_code=503
+        )
     return JSONResponse({"status": "ok"})
+
+
+@router.get("/metrics", include_in_schema=False)
+async def metrics(session: SessionDep) -> Response:
+    return Response(
+        render_metrics(await _import_job_counts(session)),
+        media_type=CONTENT_TYPE_LATEST,
+    )
+
+
+async def _import_job_counts(session: AsyncSession) -> dict[str, int]:
+    # During a database outage the scrape still returns the request metrics,
+    # which show the outage; only the job counts are left out.
+    try:
+        return await store.count_jobs_by_status(session)
+    except SQLAlchemyError as error:
+        if not is_database_unavailable(error):
+            raise
+        return {}

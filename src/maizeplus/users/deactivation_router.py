@@ -23,7 +23,9 @@ MAX_FORM_FIELDS = 2000
 def _emails_from_json(body: bytes) -> list[str]:
     try:
         document: Any = json.loads(body or b"{}")
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (ValueError, RecursionError):
+        # UnicodeDecodeError and JSONDecodeError are ValueErrors; deep nesting
+        # exhausts the decoder's recursion.
         raise ValidationFailed(
             {"emails": ["The request body is not valid JSON."]}
         ) from None

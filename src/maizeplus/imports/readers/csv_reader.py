@@ -83,6 +83,13 @@ def choose_encoding(file: BinaryIO) -> TextEncoding:
             "Save the file again as 'CSV UTF-8'."
         )
 
+    if contains_utf8_sequence(file):
+        # Text that is UTF-8 almost everywhere is a damaged UTF-8 file: read as
+        # Windows-1252, every accented letter of it would turn into "Ã©".
+        raise FileUnreadable(
+            f"The file is UTF-8, but the bytes at offset {error_offset:,} are not "
+            "valid UTF-8. Correct that character, or save the file again as 'CSV UTF-8'."
+        )
     undefined_offset = find_undefined_cp1252_byte(file)
     if undefined_offset is not None:
         raise FileUnreadable(
@@ -91,6 +98,27 @@ def choose_encoding(file: BinaryIO) -> TextEncoding:
             "Save the file again as 'CSV UTF-8'."
         )
     return WINDOWS_1252
+
+
+# A well-formed UTF-8 sequence of two to four bytes (RFC 3629, section 4).
+_UTF8_SEQUENCE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|\xe0[\xa0-\xbf][\x80-\xbf]"
+    rb"|[\xe1-\xec\xee\xef][\x80-\xbf]{2}|\xed[\x80-\x9f][\x80-\xbf]"
+    rb"|\xf0[\x90-\xbf][\x80-\xbf]{2}|[\xf1-\xf3][\x80-\xbf]{3}|\xf4[\x80-\x8f][\x80-\xbf]{2}"
+)
+
+
+def contains_utf8_sequence(file: BinaryIO) -> bool:
+    """Tell whether the file holds at least one well-formed multi-byte UTF-8 character.
+
+    NOTE: a sequence split across two read chunks is not seen; one whole
+    sequence anywhere in the file is enough.
+    """
+    file.seek(0)
+    while chunk := file.read(VALIDATION_CHUNK_BYTES):
+        if _UTF8_SEQUENCE.search(chunk):
+            return True
+    return False
 
 
 def find_decode_error(file: BinaryIO, encoding: TextEncoding) -> int | None:
