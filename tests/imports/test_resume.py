@@ -58,17 +58,17 @@ def test_job_resumes_after_restart(settings: Settings, database_url: str) -> Non
 
     second = LiveServer(small_chunks).start()
     try:
-        with httpx.Client(base_url=second.url, timeout=60) as client:
+        with httpx.Client(base_url=second.url, timeout=120) as client:
             stopped_at = client.get(
                 f"/api/v1/import/{job_uuid}/status", headers=interrupted.headers
             ).json()["data"]
-            wait_for_job(client, interrupted, job_uuid)
+            wait_for_job(client, interrupted, job_uuid, timeout=240)
             resumed = _end_state(client, interrupted, job_uuid)
 
             reference_uuid = upload_bytes(client, reference, _file()).json()["data"][
                 "uuid"
             ]
-            wait_for_job(client, reference, reference_uuid)
+            wait_for_job(client, reference, reference_uuid, timeout=240)
             uninterrupted = _end_state(client, reference, reference_uuid)
     finally:
         second.stop()
