@@ -1,4 +1,4 @@
-"""What every operator command shares: the database, output and errors."""
+"""Plumbing shared by every operator command: the database, output and errors."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""What a reader yields: rows of cells with their place in the file."""
+"""The rows of cells that a reader yields, each with its place in the file."""
 
 from __future__ import annotations
 

@@ -55,11 +55,11 @@ class JobInterrupted(Exception):
 
 @dataclass
 class FileScan:
-    """What the first pass over the file found."""
+    """The findings of the first pass over the file."""
 
     total_rows: int = 0
-    # The first definition of each unit, and every later row that defines it
-    # differently; rows that repeat a definition word for word are left out,
+    # The first definition of each unit, plus every later row that defines it
+    # differently. Rows that repeat a definition word for word are left out,
     # so a million users of forty units cost forty entries.
     unit_definitions: list[UnitDefinition] = field(default_factory=list)
     first_unit_rows: dict[str, int] = field(default_factory=dict)
@@ -74,8 +74,9 @@ class FileScan:
         """Return the planner's errors for a row, sharing those of its unit's first row.
 
         A row that repeats its unit's first definition was not given to the
-        planner, so it gets the errors of that first row (an unknown parent,
-        a cycle); a row that defined the unit differently has its own entry.
+        planner, so it gets the errors of that first row, such as an unknown
+        parent or a cycle. A row that defined the unit differently has its own
+        entry.
         """
         if row_number in errors:
             return errors[row_number]

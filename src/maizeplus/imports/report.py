@@ -12,8 +12,9 @@ from sqlalchemy.orm import Session
 
 from maizeplus.imports import store
 from maizeplus.imports.models import ImportJob, JobStatus, ReportStatus
+from maizeplus.imports.service import row_error_resource
 from maizeplus.kit import metrics
-from maizeplus.kit.clock import format_resource_time, format_validation_time, utcnow
+from maizeplus.kit.clock import format_resource_time, utcnow
 from maizeplus.notify.mail import Attachment, MailServer, build_message, send_messages
 from maizeplus.settings import Settings
 from maizeplus.tenants.models import ReportReceiver, Tenant
@@ -61,11 +62,7 @@ def report_body(tenant: Tenant, job: ImportJob) -> str:
 def errors_attachment(session: Session, job: ImportJob) -> Attachment:
     """Build ``errors.json``: the same rows as the errors endpoint, in row order."""
     entries = [
-        {
-            "row": error.row,
-            "errors": json.loads(error.errors),
-            "validated_at": format_validation_time(error.validated_at),
-        }
+        row_error_resource(error)
         for error in store.iter_row_errors(session, job.tenant_id, job.id)
     ]
     content = json.dumps(entries, ensure_ascii=False, indent=2).encode("utf-8")

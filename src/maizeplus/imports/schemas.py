@@ -24,7 +24,7 @@ class ImportSummary(BaseModel):
 
 
 class ImportFile(BaseModel):
-    """How the uploaded file was read."""
+    """The uploaded file and the format, encoding and separator it was read with."""
 
     name: str | None
     format: str = Field(description="csv or xlsx")

@@ -1,4 +1,4 @@
-"""Accepting uploads and reporting on import jobs; nothing here knows HTTP."""
+"""Accepting uploads and reporting on import jobs, with no HTTP in this module."""
 
 from __future__ import annotations
 

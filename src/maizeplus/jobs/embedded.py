@@ -101,8 +101,8 @@ class EmbeddedRunner:
                 return
             fields = {"tenant_id": tenant_id, "job_id": job_id, "attempt": job.attempts}
             if job.status != JobStatus.RUNNING:
-                # The job ended before the error (in its last log line, say);
-                # its outcome stands.
+                # The job ended before the error (in its last log line, say),
+                # so its recorded outcome is kept.
                 logger.error("import.failed_after_end", exc_info=error, extra=fields)
                 return
             if job.attempts < MAX_JOB_ATTEMPTS:

@@ -8,7 +8,7 @@ from typing import Protocol
 class JobRunner(Protocol):
     """Runs import jobs whose rows the API has committed.
 
-    The job row itself is the unit of work: ``submit`` only says that one is
+    The job row itself is the unit of work: ``submit`` only signals that one is
     waiting, so a runner that misses the call still finds the job when it next
     looks at the database.
     """

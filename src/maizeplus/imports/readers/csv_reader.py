@@ -109,9 +109,9 @@ _UTF8_SEQUENCE = re.compile(
 
 
 def contains_utf8_sequence(file: BinaryIO) -> bool:
-    """Tell whether the file holds at least one well-formed multi-byte UTF-8 character.
+    """Tell whether the file contains at least one well-formed multi-byte UTF-8 character.
 
-    NOTE: a sequence split across two read chunks is not seen; one whole
+    NOTE: a sequence split across two read chunks is not seen. One whole
     sequence anywhere in the file is enough.
     """
     file.seek(0)
