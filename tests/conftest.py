@@ -20,6 +20,7 @@ import httpx
 import pytest
 
 from maizeplus.settings import Settings, get_settings
+from tests.pg_cluster import ThrowawayCluster
 from tests.support import DatabaseTemplate, LiveServer, TenantCredentials, make_tenant
 
 get_settings.cache_clear()
@@ -53,6 +54,16 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         report_retry_seconds=0.2,
         smtp_host=None,
     )
+
+
+@pytest.fixture
+def cluster() -> Iterator[ThrowawayCluster]:
+    """A PostgreSQL cluster of the test's own, which it may stop and start."""
+    cluster = ThrowawayCluster().create()
+    try:
+        yield cluster
+    finally:
+        cluster.destroy()
 
 
 @pytest.fixture

@@ -11,10 +11,16 @@ from fastapi import FastAPI
 from maizeplus import __version__
 from maizeplus.auth.router import router as auth_router
 from maizeplus.catalog.router import router as catalog_router
-from maizeplus.db.engine import create_api_engine, create_session_factory
+from maizeplus.db.engine import (
+    create_api_engine,
+    create_session_factory,
+    resolve_urls,
+)
 from maizeplus.imports.router import router as imports_router
 from maizeplus.jobs.embedded import EmbeddedRunner
+from maizeplus.jobs.queue import job_queue_for
 from maizeplus.jobs.runner import JobRunner, NoRunner
+from maizeplus.jobs.worker import WorkerThread
 from maizeplus.kit.body_limit import BodySizeLimit
 from maizeplus.kit.errors import install_error_handlers
 from maizeplus.kit.health import router as health_router
@@ -40,6 +46,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.session_factory = create_session_factory(engine)
         app.state.read_session_factory = create_session_factory(engine, writes=False)
         app.state.readiness = ReadinessProbe(engine)
+        app.state.job_queue = job_queue_for(settings.database_url)
         runner = _start_runner(settings)
         app.state.runner = runner
         logger.info(
@@ -73,8 +80,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 
 def _start_runner(settings: Settings) -> JobRunner:
-    runner: JobRunner = (
-        EmbeddedRunner(settings) if settings.embedded_worker else NoRunner()
-    )
+    """Start this process's share of the import work, if it has one.
+
+    On SQLite the embedded runner finds jobs in their table; on PostgreSQL the
+    server runs one queue worker like ``maizeplus worker`` does.
+    """
+    runner: JobRunner
+    if not settings.embedded_worker:
+        runner = NoRunner()
+    elif resolve_urls(settings.database_url).is_sqlite:
+        runner = EmbeddedRunner(settings)
+    else:
+        runner = WorkerThread(settings)
     runner.start()
     return runner

@@ -61,6 +61,25 @@ class Settings(BaseSettings):
         "by default the system's temporary folder.",
     )
     embedded_worker: bool = True
+    worker_concurrency: int = Field(
+        default=2,
+        ge=1,
+        description="Import jobs one worker process applies at once, each of "
+        "another tenant (PostgreSQL only).",
+    )
+    worker_heartbeat_seconds: float = Field(default=5.0, gt=0)
+    worker_stalled_after_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="A running job whose heartbeat is older than this is taken "
+        "over by another worker.",
+    )
+    worker_shutdown_grace_seconds: float = Field(
+        default=30.0,
+        ge=0,
+        description="After SIGTERM, how long a worker waits for its current "
+        "chunks before it exits anyway.",
+    )
 
     smtp_host: str | None = None
     smtp_port: int = 25

@@ -112,3 +112,31 @@ def users_table(
         if body["links"]["next"] is None:
             return table
         page += 1
+
+
+def numbered_users_file(rows: int, last_name: str = "Nümber") -> bytes:
+    """A CSV of ``rows`` users: every 250th email invalid, every 7th user disabled,
+    and one email repeated at the end."""
+    lines = ["email;cid;first_name;last_name;enabled"]
+    for index in range(rows):
+        email = (
+            f"user{index}@example.com" if index % 250 else f"user{index}@foo.invalid"
+        )
+        enabled = "false" if index % 7 == 0 else "true"
+        lines.append(f"{email};C-{index};Üser;{last_name} {index};{enabled}")
+    lines.append("user10@example.com;C-dup;Again;Ten;true")
+    return ("\n".join(lines) + "\n").encode()
+
+
+def job_end_state(
+    api: httpx.Client, tenant: TenantCredentials, job_uuid: str
+) -> tuple[Any, ...]:
+    """What a finished job left: its status, its counts, its row errors and the users."""
+    status = api.get(
+        f"/api/v1/import/{job_uuid}/status", headers=tenant.headers
+    ).json()["data"]
+    errors = [
+        (entry["row"], entry["errors"]) for entry in all_errors(api, tenant, job_uuid)
+    ]
+    users = {email: values[:4] for email, values in users_table(api, tenant).items()}
+    return status["status"], status["summary"], errors, users

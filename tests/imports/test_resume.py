@@ -7,35 +7,15 @@ import time
 import httpx
 
 from maizeplus.settings import Settings
-from tests.imports.helpers import all_errors, upload_bytes, users_table, wait_for_job
+from tests.imports.helpers import (
+    job_end_state,
+    numbered_users_file,
+    upload_bytes,
+    wait_for_job,
+)
 from tests.support import LiveServer, make_tenant
 
 ROWS = 20_000
-
-
-def _file() -> bytes:
-    lines = ["email;cid;first_name;last_name;enabled"]
-    for index in range(ROWS):
-        email = (
-            f"user{index}@example.com" if index % 250 else f"user{index}@foo.invalid"
-        )
-        lines.append(
-            f"{email};C-{index};Üser;Nümber {index};{'false' if index % 7 == 0 else 'true'}"
-        )
-    lines.append("user10@example.com;C-dup;Again;Ten;true")
-    return ("\n".join(lines) + "\n").encode()
-
-
-def _end_state(client: httpx.Client, tenant, job_uuid: str):  # type: ignore[no-untyped-def]
-    status = client.get(
-        f"/api/v1/import/{job_uuid}/status", headers=tenant.headers
-    ).json()["data"]
-    errors = [
-        (entry["row"], entry["errors"])
-        for entry in all_errors(client, tenant, job_uuid)
-    ]
-    users = {email: values[:4] for email, values in users_table(client, tenant).items()}
-    return status["status"], status["summary"], errors, users
 
 
 def test_job_resumes_after_restart(settings: Settings, database_url: str) -> None:
@@ -44,7 +24,9 @@ def test_job_resumes_after_restart(settings: Settings, database_url: str) -> Non
 
     first = LiveServer(small_chunks).start()
     with httpx.Client(base_url=first.url, timeout=30) as client:
-        job_uuid = upload_bytes(client, interrupted, _file()).json()["data"]["uuid"]
+        job_uuid = upload_bytes(client, interrupted, numbered_users_file(ROWS)).json()[
+            "data"
+        ]["uuid"]
         deadline = time.monotonic() + 30
         while True:
             status = client.get(
@@ -63,13 +45,13 @@ def test_job_resumes_after_restart(settings: Settings, database_url: str) -> Non
                 f"/api/v1/import/{job_uuid}/status", headers=interrupted.headers
             ).json()["data"]
             wait_for_job(client, interrupted, job_uuid, timeout=240)
-            resumed = _end_state(client, interrupted, job_uuid)
+            resumed = job_end_state(client, interrupted, job_uuid)
 
-            reference_uuid = upload_bytes(client, reference, _file()).json()["data"][
-                "uuid"
-            ]
+            reference_uuid = upload_bytes(
+                client, reference, numbered_users_file(ROWS)
+            ).json()["data"]["uuid"]
             wait_for_job(client, reference, reference_uuid, timeout=240)
-            uninterrupted = _end_state(client, reference, reference_uuid)
+            uninterrupted = job_end_state(client, reference, reference_uuid)
     finally:
         second.stop()
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 import socket
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -23,15 +22,6 @@ from tests.scrape import scrape, value
 from tests.support import LiveServer, TenantCredentials, make_tenant
 
 UNAVAILABLE = {"message": "Service Unavailable."}
-
-
-@pytest.fixture
-def cluster() -> Iterator[ThrowawayCluster]:
-    cluster = ThrowawayCluster().create()
-    try:
-        yield cluster
-    finally:
-        cluster.destroy()
 
 
 def _token_request(client: httpx.Client, tenant: TenantCredentials) -> httpx.Response:

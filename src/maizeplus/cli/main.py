@@ -7,7 +7,17 @@ import sys
 
 import typer
 
-from maizeplus.cli import accounts, catalog, db, demo, serve, tenants, tokens, users
+from maizeplus.cli import (
+    accounts,
+    catalog,
+    db,
+    demo,
+    serve,
+    tenants,
+    tokens,
+    users,
+    worker,
+)
 from maizeplus.cli.common import CommandError, error_console
 from maizeplus.kit.logs import configure_logging
 from maizeplus.settings import get_settings
@@ -28,6 +38,7 @@ app.add_typer(catalog.progress_app, name="progress")
 app.add_typer(users.app, name="users")
 app.command("demo")(demo.demo)
 app.command("serve")(serve.serve)
+app.command("worker")(worker.worker)
 
 _verbose = False
 

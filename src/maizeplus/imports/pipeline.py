@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from maizeplus.imports import messages, store
 from maizeplus.imports.apply import ChunkContext, ChunkOutcome, ChunkWriter
+from maizeplus.imports.attempts import MAX_JOB_ATTEMPTS, give_up
 from maizeplus.imports.cells import SheetRow
 from maizeplus.imports.columns import (
     ColumnMap,
@@ -51,6 +52,10 @@ FILE_ERROR_ROW = 1
 
 class JobInterrupted(Exception):
     """The runner is stopping: the job stays running and resumes from its checkpoint."""
+
+
+class AttemptSuperseded(Exception):
+    """A newer attempt took the job over; this one stopped without writing."""
 
 
 @dataclass
@@ -192,9 +197,23 @@ class ImportJobProcessor:
         # transaction that lasts while the next chunk is validated, and on
         # SQLite it would hold the write lock (BEGIN IMMEDIATE) all that time.
         with Session(self._engine, expire_on_commit=False) as session:
-            job = store.load_job(session, tenant_id, job_id)
+            job = store.lock_job(session, tenant_id, job_id)
             if job is None or job.status != JobStatus.RUNNING:
                 return None
+            if job.attempts >= MAX_JOB_ATTEMPTS:
+                # The last attempt died with its process, before it could
+                # record anything.
+                give_up(session, job)
+                session.commit()
+                logger.error(
+                    "import.crashed",
+                    extra={
+                        "tenant_id": tenant_id,
+                        "job_id": job_id,
+                        "attempt": job.attempts,
+                    },
+                )
+                return JobStatus.FAILED
             setup = _load_setup(session, job)
             job.attempts += 1
             job.heartbeat_at = utcnow()
@@ -218,6 +237,7 @@ class ImportJobProcessor:
                 return self._process(session, job, setup, work_dir)
             except JobInterrupted:
                 # A stop between chunks is no failed attempt.
+                self._hold(session, job)
                 job.attempts -= 1
                 session.commit()
                 raise
@@ -229,6 +249,26 @@ class ImportJobProcessor:
                 )
             finally:
                 shutil.rmtree(work_dir, ignore_errors=True)
+
+    @staticmethod
+    def _hold(session: Session, job: ImportJob, attempt: int | None = None) -> None:
+        """Begin a write of this attempt, or stop if a newer attempt has the job.
+
+        ``attempt`` defaults to the job's loaded count; after a rollback, which
+        reloads the job, the caller passes the number it kept.
+        """
+        attempt = job.attempts if attempt is None else attempt
+        if not store.hold_attempt(session, job.tenant_id, job.id, attempt):
+            session.rollback()
+            logger.warning(
+                "import.superseded",
+                extra={
+                    "tenant_id": job.tenant_id,
+                    "job_id": job.id,
+                    "attempt": attempt,
+                },
+            )
+            raise AttemptSuperseded()
 
     def _work_root(self) -> str | None:
         root = self._settings.import_work_dir
@@ -264,6 +304,7 @@ class ImportJobProcessor:
                 for code, unit in plan.units.items()
             }
         )
+        self._hold(session, job)
         store.update_job(
             session,
             job.tenant_id,
@@ -361,6 +402,7 @@ class ImportJobProcessor:
     def _commit_chunk(
         self, session: Session, job: ImportJob, chunk: _Chunk, writer: ChunkWriter
     ) -> None:
+        self._hold(session, job)
         now = utcnow()
         outcome: ChunkOutcome = writer.apply(chunk.valid, now)
         errors = sorted(chunk.errors + outcome.errors, key=lambda entry: entry[0])
@@ -390,6 +432,7 @@ class ImportJobProcessor:
             raise JobInterrupted()
 
     def _finish(self, session: Session, job: ImportJob, seconds: float) -> JobStatus:
+        self._hold(session, job)
         status = (
             JobStatus.COMPLETED
             if job.failed_rows == 0
@@ -425,7 +468,9 @@ class ImportJobProcessor:
         message: str,
         errors: dict[str, list[str]],
     ) -> JobStatus:
+        attempt = job.attempts
         session.rollback()
+        self._hold(session, job, attempt)
         now = utcnow()
         store.add_row_errors(
             session, job.tenant_id, job.id, [(FILE_ERROR_ROW, errors)], now

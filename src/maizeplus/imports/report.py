@@ -7,7 +7,7 @@ import logging
 import smtplib
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from maizeplus.imports import store
@@ -84,6 +84,39 @@ def due_reports(session: Session, limit: int = 10) -> list[ImportJob]:
             .limit(limit)
         ).scalars()
     )
+
+
+def claim_report(session: Session, job: ImportJob, settings: Settings) -> bool:
+    """Reserve a due delivery for this process; False if another process took it.
+
+    The claim moves the next attempt past the time one delivery can take, so
+    two workers never mail the same report at once, and a worker that dies
+    while sending leaves the report due again once that time has passed.
+    """
+    due_at = job.report_next_attempt_at
+    lease = timedelta(seconds=settings.smtp_timeout_seconds * 3 + 60)
+    claimed = session.execute(
+        update(ImportJob)
+        .where(
+            ImportJob.tenant_id == job.tenant_id,
+            ImportJob.id == job.id,
+            ImportJob.report_status == ReportStatus.PENDING,
+            ImportJob.report_next_attempt_at == due_at,
+        )
+        .values(report_next_attempt_at=utcnow() + lease)
+    )
+    session.commit()
+    return bool(claimed.rowcount)  # type: ignore[attr-defined]
+
+
+def deliver_due_reports(session: Session, settings: Settings) -> int:
+    """Deliver the reports that are due and not claimed elsewhere; return how many."""
+    delivered = 0
+    for job in due_reports(session):
+        if claim_report(session, job, settings):
+            deliver_report(session, job, settings)
+            delivered += 1
+    return delivered
 
 
 def deliver_report(

@@ -80,6 +80,7 @@ async def upload_users_file(
             upload.file,
             upload.filename,
             settings.import_max_upload_bytes,
+            request.app.state.job_queue,
         )
         await session.commit()
     request.app.state.runner.submit(job.tenant_id, job.id)

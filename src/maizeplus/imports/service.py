@@ -14,6 +14,7 @@ from maizeplus.imports import store
 from maizeplus.imports.errors import ImportJobNotFound, UploadRejected
 from maizeplus.imports.models import ImportJob, ImportRowError, JobStatus, ReportStatus
 from maizeplus.imports.readers.detect import detect_upload_format
+from maizeplus.jobs.queue import JobQueue
 from maizeplus.kit.clock import format_resource_time, format_validation_time, utcnow
 from maizeplus.kit.ids import allocate_ids
 from maizeplus.kit.pagination import PageRequest
@@ -43,8 +44,9 @@ async def accept_upload(
     upload: BinaryIO,
     file_name: str | None,
     max_bytes: int,
+    queue: JobQueue,
 ) -> ImportJob:
-    """Check an uploaded file, store it and record its job, all in the caller's transaction.
+    """Check an uploaded file, store it and queue its job, all in the caller's transaction.
 
     Raises ``UploadRejected`` when the file is empty, too large, or neither CSV
     nor XLSX; then nothing is stored.
@@ -79,6 +81,7 @@ async def accept_upload(
     session.add(job)
     await session.flush()
     await store.store_upload(session, tenant.tenant_id, job.id, upload)
+    await queue.enqueue(session, tenant.tenant_id, job.id)
     return job
 
 

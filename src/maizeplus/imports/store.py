@@ -23,6 +23,7 @@ from maizeplus.imports.models import (
     ImportUploadChunk,
     JobStatus,
 )
+from maizeplus.kit.clock import utcnow
 
 UPLOAD_CHUNK_BYTES = 1024 * 1024
 
@@ -124,6 +125,47 @@ def write_upload_to(session: Session, tenant_id: int, job_id: int, target: Path)
 
 def load_job(session: Session, tenant_id: int, job_id: int) -> ImportJob | None:
     return session.get(ImportJob, (tenant_id, job_id))
+
+
+def lock_job(session: Session, tenant_id: int, job_id: int) -> ImportJob | None:
+    """Load a job and hold its row until the transaction ends.
+
+    An attempt that starts this way cannot interleave with a chunk commit of an
+    older attempt: one of the two waits for the other.
+    """
+    return session.get(ImportJob, (tenant_id, job_id), with_for_update=True)
+
+
+def hold_attempt(session: Session, tenant_id: int, job_id: int, attempt: int) -> bool:
+    """Lock the job's row for a write of this attempt; False once a newer one took over.
+
+    Every write of an attempt begins with this statement, so an attempt that a
+    stalled-job check replaced cannot apply another chunk.
+    """
+    result = session.execute(
+        update(ImportJob)
+        .where(
+            ImportJob.tenant_id == tenant_id,
+            ImportJob.id == job_id,
+            ImportJob.attempts == attempt,
+            ImportJob.status == JobStatus.RUNNING,
+        )
+        .values(heartbeat_at=utcnow())
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def beat(session: Session, tenant_id: int, job_id: int) -> None:
+    """Record that a running job's worker is alive."""
+    session.execute(
+        update(ImportJob)
+        .where(
+            ImportJob.tenant_id == tenant_id,
+            ImportJob.id == job_id,
+            ImportJob.status == JobStatus.RUNNING,
+        )
+        .values(heartbeat_at=utcnow())
+    )
 
 
 def update_job(session: Session, tenant_id: int, job_id: int, **values: Any) -> None:

@@ -9,17 +9,24 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from maizeplus.db.engine import create_sync_engine
-from maizeplus.imports import store
-from maizeplus.imports.models import ImportJob, JobStatus, ReportStatus
-from maizeplus.imports.pipeline import ImportJobProcessor, JobInterrupted
-from maizeplus.imports.report import deliver_report, due_reports
-from maizeplus.kit.clock import utcnow
+from maizeplus.imports.attempts import record_crash
+from maizeplus.imports.models import ImportJob, JobStatus
+from maizeplus.imports.pipeline import (
+    AttemptSuperseded,
+    ImportJobProcessor,
+    JobInterrupted,
+)
+from maizeplus.imports.report import deliver_due_reports
 from maizeplus.settings import Settings
 
 logger = logging.getLogger(__name__)
 
 POLL_SECONDS = 1.0
-MAX_JOB_ATTEMPTS = 3
+MAX_BACKOFF_SECONDS = 30.0
+
+
+def _backoff_seconds(failures: int) -> float:
+    return min(MAX_BACKOFF_SECONDS, POLL_SECONDS * 2.0 ** (failures - 1))
 
 
 class EmbeddedRunner:
@@ -57,16 +64,24 @@ class EmbeddedRunner:
         logger.info("runner.stopped", extra={"clean": not self._thread.is_alive()})
 
     def _loop(self) -> None:
+        failures = 0
         while not self._stopping.is_set():
             worked = False
             try:
                 worked = self._run_next_job() or self._deliver_due_reports()
+                failures = 0
             except Exception:
-                # NOTE: while the database is unreachable, this logs a traceback
-                # every POLL_SECONDS, because the loop has no backoff yet.
-                logger.exception("runner.turn_failed")
+                # The database is unreachable, say: wait longer after each
+                # failure in a row, so an outage does not flood the log.
+                failures += 1
+                logger.exception(
+                    "runner.turn_failed",
+                    extra={"retry_in_seconds": _backoff_seconds(failures)},
+                )
             if not worked:
-                self._wake.wait(POLL_SECONDS)
+                self._wake.wait(
+                    _backoff_seconds(failures) if failures else POLL_SECONDS
+                )
                 self._wake.clear()
 
     def _next_job(self) -> tuple[int, int] | None:
@@ -90,40 +105,12 @@ class EmbeddedRunner:
             logger.info(
                 "import.interrupted", extra={"tenant_id": tenant_id, "job_id": job_id}
             )
+        except AttemptSuperseded:
+            pass  # logged where it was found; the newer attempt goes on
         except Exception as error:  # noqa: BLE001 - recorded on the job, then retried
-            self._record_crash(tenant_id, job_id, error)
+            record_crash(self._engine, tenant_id, job_id, error)
         return True
-
-    def _record_crash(self, tenant_id: int, job_id: int, error: Exception) -> None:
-        with Session(self._engine) as session:
-            job = store.load_job(session, tenant_id, job_id)
-            if job is None:
-                return
-            fields = {"tenant_id": tenant_id, "job_id": job_id, "attempt": job.attempts}
-            if job.status != JobStatus.RUNNING:
-                # The job ended before the error (in its last log line, say),
-                # so its recorded outcome is kept.
-                logger.error("import.failed_after_end", exc_info=error, extra=fields)
-                return
-            if job.attempts < MAX_JOB_ATTEMPTS:
-                logger.warning("import.retry", exc_info=error, extra=fields)
-                return
-            logger.error("import.crashed", exc_info=error, extra=fields)
-            now = utcnow()
-            job.status = JobStatus.FAILED
-            job.message = (
-                f"The import stopped after {job.attempts} attempts because of an internal "
-                f"error; rows up to {job.checkpoint_row} were applied. Upload the file again "
-                "or contact the operator."
-            )
-            job.finished_at = now
-            job.report_status = ReportStatus.PENDING
-            job.report_next_attempt_at = now
-            session.commit()
 
     def _deliver_due_reports(self) -> bool:
         with Session(self._engine) as session:
-            jobs = due_reports(session)
-            for job in jobs:
-                deliver_report(session, job, self._settings)
-        return bool(jobs)
+            return deliver_due_reports(session, self._settings) > 0

@@ -12,6 +12,9 @@ from maizeplus.settings import get_settings
 config = context.config
 target_metadata = Base.metadata
 
+# procrastinate owns these tables (migration 0002); autogenerate leaves them be.
+QUEUE_TABLE_PREFIX = "procrastinate_"
+
 
 def _database_url() -> str:
     url = config.attributes.get("database_url") or config.get_main_option(
@@ -31,12 +34,17 @@ def run_migrations_online() -> None:
     engine.dispose()
 
 
+def _is_ours(name: str | None, type_: str, _parents: object) -> bool:
+    return not (type_ == "table" and (name or "").startswith(QUEUE_TABLE_PREFIX))
+
+
 def _run(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
         render_as_batch=True,
         compare_type=True,
+        include_name=_is_ours,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -1,0 +1,72 @@
+"""``maizeplus worker``: an import worker on the PostgreSQL queue."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import threading
+
+import typer
+
+from maizeplus.cli.common import CommandError, current_settings
+from maizeplus.db.engine import resolve_urls
+from maizeplus.jobs.worker import ImportWorker
+
+logger = logging.getLogger(__name__)
+
+# The exit status of a worker that had to leave jobs behind when its grace
+# period ran out; their entries come back once their heartbeats are stale.
+EXIT_AFTER_GRACE = 3
+
+
+def worker(
+    concurrency: int | None = typer.Option(
+        None,
+        min=1,
+        help="Jobs applied at once, each of another tenant "
+        "(default: MAIZEPLUS_WORKER_CONCURRENCY).",
+    ),
+    name: str | None = typer.Option(
+        None, help="The worker's name in logs (default: host name and process id)."
+    ),
+) -> None:
+    """Apply import jobs from the queue until SIGTERM or SIGINT."""
+    settings = current_settings()
+    if resolve_urls(settings.database_url).is_sqlite:
+        raise CommandError(
+            "maizeplus worker needs PostgreSQL in MAIZEPLUS_DATABASE_URL; "
+            "on SQLite, maizeplus serve applies the jobs itself"
+        )
+    if concurrency is not None:
+        settings = settings.model_copy(update={"worker_concurrency": concurrency})
+    asyncio.run(
+        _work(ImportWorker(settings, name), settings.worker_shutdown_grace_seconds)
+    )
+
+
+async def _work(import_worker: ImportWorker, grace_seconds: float) -> None:
+    loop = asyncio.get_running_loop()
+
+    def leave_after_grace() -> None:
+        logger.error(
+            "worker.grace_period_over",
+            extra={"worker": import_worker.name, "grace_seconds": grace_seconds},
+        )
+        logging.shutdown()
+        os._exit(EXIT_AFTER_GRACE)
+
+    def on_signal(number: int) -> None:
+        logger.info(
+            "worker.stopping",
+            extra={"worker": import_worker.name, "signal": signal.Signals(number).name},
+        )
+        import_worker.stop()
+        deadline = threading.Timer(grace_seconds, leave_after_grace)
+        deadline.daemon = True
+        deadline.start()
+
+    for number in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(number, on_signal, number)
+    await import_worker.run()
