@@ -16,14 +16,18 @@ def serve(
     port: int = typer.Option(
         8000, envvar="MAIZEPLUS_PORT", help="TCP port to listen on."
     ),
-    worker: bool = typer.Option(
-        True,
+    worker: bool | None = typer.Option(
+        None,
         "--worker/--no-worker",
-        help="Run import jobs inside this process (--no-worker serves the API only).",
+        help="Run import jobs inside this process (--no-worker serves the API only); "
+        "by default MAIZEPLUS_EMBEDDED_WORKER decides.",
+        show_default=False,
     ),
 ) -> None:
     """Serve the Open API over HTTP."""
-    settings = current_settings().model_copy(update={"embedded_worker": worker})
+    settings = current_settings()
+    if worker is not None:
+        settings = settings.model_copy(update={"embedded_worker": worker})
     uvicorn.run(
         create_app(settings),
         host=host,

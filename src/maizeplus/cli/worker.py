@@ -9,6 +9,7 @@ import signal
 import threading
 
 import typer
+from prometheus_client import start_http_server
 
 from maizeplus.cli.common import CommandError, current_settings
 from maizeplus.db.engine import resolve_urls
@@ -31,6 +32,17 @@ def worker(
     name: str | None = typer.Option(
         None, help="The worker's name in logs (default: host name and process id)."
     ),
+    metrics_port: int | None = typer.Option(
+        None,
+        envvar="MAIZEPLUS_WORKER_METRICS_PORT",
+        help="Serve this worker's Prometheus metrics (rows, report deliveries) "
+        "on this port of --metrics-host.",
+    ),
+    metrics_host: str = typer.Option(
+        "127.0.0.1",
+        envvar="MAIZEPLUS_WORKER_METRICS_HOST",
+        help="Address of the metrics listener.",
+    ),
 ) -> None:
     """Apply import jobs from the queue until SIGTERM or SIGINT."""
     settings = current_settings()
@@ -41,6 +53,13 @@ def worker(
         )
     if concurrency is not None:
         settings = settings.model_copy(update={"worker_concurrency": concurrency})
+    if metrics_port is not None:
+        # The job counts by status are the API's (/metrics): they are read
+        # from the database, which every process shares.
+        start_http_server(metrics_port, addr=metrics_host)
+        logger.info(
+            "worker.metrics_served", extra={"host": metrics_host, "port": metrics_port}
+        )
     asyncio.run(
         _work(ImportWorker(settings, name), settings.worker_shutdown_grace_seconds)
     )

@@ -99,17 +99,22 @@ def _install_sqlite_hooks(engine: Engine, *, writes_by_default: bool) -> None:
     event.listen(engine, "begin", begin)
 
 
-def create_sync_engine(database_url: str, *, pool: bool = True) -> Engine:
+def create_sync_engine(
+    database_url: str, *, pool: bool = True, pool_size: int | None = None
+) -> Engine:
     """Create the synchronous engine used by migrations and import jobs.
 
     On SQLite every transaction starts with BEGIN IMMEDIATE, unless a
-    connection sets the ``WRITE_TRANSACTION`` option to false.
+    connection sets the ``WRITE_TRANSACTION`` option to false. ``pool_size``
+    sets the PostgreSQL connections kept open (SQLAlchemy's default is 5).
     """
     urls = resolve_urls(database_url)
     options: dict[str, Any] = {"future": True}
     if not pool:
         options["poolclass"] = NullPool
     if not urls.is_sqlite:
+        if pool and pool_size is not None:
+            options["pool_size"] = pool_size
         options["pool_pre_ping"] = True
         options["connect_args"] = {"connect_timeout": POSTGRES_CONNECT_TIMEOUT_SECONDS}
     engine = create_engine(urls.sync, **options)

@@ -155,19 +155,6 @@ def hold_attempt(session: Session, tenant_id: int, job_id: int, attempt: int) ->
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-def beat(session: Session, tenant_id: int, job_id: int) -> None:
-    """Record that a running job's worker is alive."""
-    session.execute(
-        update(ImportJob)
-        .where(
-            ImportJob.tenant_id == tenant_id,
-            ImportJob.id == job_id,
-            ImportJob.status == JobStatus.RUNNING,
-        )
-        .values(heartbeat_at=utcnow())
-    )
-
-
 def update_job(session: Session, tenant_id: int, job_id: int, **values: Any) -> None:
     session.execute(
         update(ImportJob)

@@ -10,14 +10,12 @@ on other workers, or beside it on the same one.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Protocol
 
 import procrastinate
 from procrastinate import exceptions as queue_errors
 from procrastinate import jobs as queue_jobs
 from procrastinate.retry import BaseRetryStrategy, RetryDecision
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from maizeplus.db.engine import POSTGRES_CONNECT_TIMEOUT_SECONDS, resolve_urls
@@ -118,33 +116,3 @@ def job_queue_for(database_url: str) -> JobQueue:
     if resolve_urls(database_url).is_sqlite:
         return JobTableQueue()
     return ProcrastinateQueue(database_url)
-
-
-STALLED_ENTRIES = text(
-    """
-    SELECT entry.id
-    FROM procrastinate_jobs AS entry
-    JOIN import_jobs AS job
-      ON job.tenant_id = (entry.args ->> 'tenant_id')::bigint
-     AND job.id = (entry.args ->> 'job_id')::bigint
-    WHERE entry.status = 'doing'
-      AND entry.task_name = :task_name
-      AND COALESCE(job.heartbeat_at, job.started_at) < :cutoff
-      AND NOT EXISTS (
-        SELECT 1 FROM procrastinate_events AS event
-        WHERE event.job_id = entry.id
-          AND event.type = 'started'
-          AND event.at >= :cutoff_aware
-      )
-    ORDER BY entry.id
-    """
-)
-
-
-def stalled_entry_query_params(cutoff: datetime) -> dict[str, Any]:
-    """Bind the cutoff of the stalled-entry query: naive UTC for our tables."""
-    return {
-        "task_name": APPLY_IMPORT_TASK,
-        "cutoff": cutoff,
-        "cutoff_aware": cutoff.replace(tzinfo=UTC),
-    }

@@ -1,9 +1,10 @@
 """An import worker on the procrastinate queue: ``maizeplus worker``, or inside ``serve``.
 
 Besides applying queue entries, every worker takes over the entries of
-workers that died: a running job records a heartbeat every few seconds, and
-an entry whose job has not beaten for ``worker_stalled_after_seconds`` goes
-back to the queue, where the next free worker resumes it from its checkpoint.
+workers that died: each worker records a heartbeat every
+``worker_heartbeat_seconds``, and the running entries of a worker whose
+heartbeat is older than ``worker_stalled_after_seconds`` go back to the
+queue, where the next free worker resumes their jobs from the checkpoint.
 Every worker also delivers the report mails that are due.
 """
 
@@ -14,11 +15,14 @@ import logging
 import os
 import socket
 import threading
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager, suppress
-from datetime import UTC, datetime, timedelta
+import time
+from collections.abc import Awaitable, Callable
+from contextlib import suppress
+from datetime import UTC, datetime
 
+import psycopg
 from procrastinate import exceptions as queue_errors
+from procrastinate.jobs import DeleteJobCondition
 from procrastinate.worker import Worker
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -26,6 +30,7 @@ from sqlalchemy.orm import Session
 from maizeplus.db.engine import create_sync_engine
 from maizeplus.imports import store
 from maizeplus.imports.attempts import CrashOutcome, record_crash
+from maizeplus.imports.models import JobStatus
 from maizeplus.imports.pipeline import (
     AttemptSuperseded,
     ImportJobProcessor,
@@ -36,12 +41,9 @@ from maizeplus.jobs.queue import (
     APPLY_IMPORT_TASK,
     IMPORT_QUEUE,
     RETRY_STRATEGY,
-    STALLED_ENTRIES,
     RetryLater,
     build_queue_app,
-    stalled_entry_query_params,
 )
-from maizeplus.kit.clock import utcnow
 from maizeplus.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -49,6 +51,7 @@ logger = logging.getLogger(__name__)
 REPORT_POLL_SECONDS = 2.0
 RETRY_AFTER_CRASH_SECONDS = 5
 RESTART_SECONDS = 5.0
+SUPERSEDED_POLL_SECONDS = 1.0
 
 
 def default_worker_name() -> str:
@@ -62,10 +65,12 @@ class ImportWorker:
         self._settings = settings
         self._name = name or default_worker_name()
         self._stopping = threading.Event()
-        self._engine = create_sync_engine(settings.database_url)
-        self._processor = ImportJobProcessor(
-            self._engine, settings, self._stopping.is_set
+        # A running job holds one connection, report deliveries and the
+        # stalled check one each.
+        self._engine = create_sync_engine(
+            settings.database_url, pool_size=settings.worker_concurrency + 2
         )
+        self._processor = ImportJobProcessor(self._engine, settings, self._should_stop)
         self._app = build_queue_app(
             settings.database_url, max_connections=settings.worker_concurrency + 3
         )
@@ -92,7 +97,12 @@ class ImportWorker:
             while not self._stopping.is_set():
                 try:
                     await self._work_once(fields)
-                except (queue_errors.ConnectorException, SQLAlchemyError, OSError):
+                except (
+                    queue_errors.ConnectorException,
+                    psycopg.Error,
+                    SQLAlchemyError,
+                    OSError,
+                ):
                     logger.warning(
                         "worker.restarting",
                         exc_info=True,
@@ -114,6 +124,8 @@ class ImportWorker:
                 shutdown_graceful_timeout=self._settings.worker_shutdown_grace_seconds,
                 update_heartbeat_interval=self._settings.worker_heartbeat_seconds,
                 stalled_worker_timeout=self._settings.worker_stalled_after_seconds,
+                # The import job keeps the outcome; a finished entry is noise.
+                delete_jobs=DeleteJobCondition.SUCCESSFUL,
             )
             if self._stopping.is_set():
                 return
@@ -146,6 +158,14 @@ class ImportWorker:
         if self._worker is not None:
             self._worker.stop()  # type: ignore[no-untyped-call]
 
+    def _should_stop(self) -> bool:
+        """Tell running jobs to stop after their chunk: on stop(), or when
+        procrastinate stops its worker, such as after a failed heartbeat."""
+        if self._stopping.is_set():
+            return True
+        worker = self._worker
+        return worker is not None and worker._stop_event.is_set()
+
     @property
     def _stalled_check_seconds(self) -> float:
         return max(1.0, self._settings.worker_stalled_after_seconds / 3)
@@ -153,16 +173,28 @@ class ImportWorker:
     def _apply_import(self, tenant_id: int, job_id: int) -> None:
         """The queue task: one attempt at one job, in a thread of the worker."""
         fields = {"tenant_id": tenant_id, "job_id": job_id, "worker": self._name}
-        with self._heartbeat(tenant_id, job_id):
-            try:
-                self._processor.run(tenant_id, job_id)
-            except JobInterrupted:
-                logger.info("import.interrupted", extra=fields)
-                raise RetryLater(0) from None
-            except AttemptSuperseded:
-                return
-            except Exception as error:  # noqa: BLE001 - recorded on the job, then retried
-                self._after_crash(tenant_id, job_id, error)
+        try:
+            self._processor.run(tenant_id, job_id)
+        except JobInterrupted:
+            logger.info("import.interrupted", extra=fields)
+            raise RetryLater(0) from None
+        except AttemptSuperseded:
+            self._wait_for_newer_attempt(tenant_id, job_id)
+        except Exception as error:  # noqa: BLE001 - recorded on the job, then retried
+            self._after_crash(tenant_id, job_id, error)
+
+    def _wait_for_newer_attempt(self, tenant_id: int, job_id: int) -> None:
+        """Hold the entry, and so the tenant's lock, until the newer attempt ends the job.
+
+        Returning at once would mark the shared entry done and let the tenant's
+        next upload start beside the job.
+        """
+        while not self._should_stop():
+            with Session(self._engine) as session:
+                job = store.load_job(session, tenant_id, job_id)
+                if job is None or job.status != JobStatus.RUNNING:
+                    return
+            time.sleep(SUPERSEDED_POLL_SECONDS)
 
     def _after_crash(self, tenant_id: int, job_id: int, error: Exception) -> None:
         fields = {"tenant_id": tenant_id, "job_id": job_id, "worker": self._name}
@@ -176,41 +208,13 @@ class ImportWorker:
         if outcome is CrashOutcome.RETRY:
             raise RetryLater(RETRY_AFTER_CRASH_SECONDS) from error
 
-    @contextmanager
-    def _heartbeat(self, tenant_id: int, job_id: int) -> Iterator[None]:
-        done = threading.Event()
-        fields = {"tenant_id": tenant_id, "job_id": job_id, "worker": self._name}
-
-        def beat() -> None:
-            while True:
-                try:
-                    with Session(self._engine) as session:
-                        store.beat(session, tenant_id, job_id)
-                        session.commit()
-                except SQLAlchemyError:
-                    logger.warning(
-                        "import.heartbeat_failed", exc_info=True, extra=fields
-                    )
-                if done.wait(self._settings.worker_heartbeat_seconds):
-                    return
-
-        beater = threading.Thread(
-            target=beat, name=f"heartbeat-{tenant_id}-{job_id}", daemon=True
-        )
-        beater.start()
-        try:
-            yield
-        finally:
-            done.set()
-            beater.join()
-
     async def _every(
         self, seconds: float, chore: Callable[[], Awaitable[None]]
     ) -> None:
         while not self._stopping.is_set():
             try:
                 await chore()
-            except (SQLAlchemyError, queue_errors.ConnectorException):
+            except (SQLAlchemyError, psycopg.Error, queue_errors.ConnectorException):
                 logger.warning(
                     "worker.chore_failed",
                     exc_info=True,
@@ -223,34 +227,50 @@ class ImportWorker:
             self._worker.stop()  # type: ignore[no-untyped-call]
 
     async def _retry_stalled_entries(self) -> None:
-        cutoff = utcnow() - timedelta(
-            seconds=self._settings.worker_stalled_after_seconds
+        """Put back in the queue the entries that no live worker is applying.
+
+        Those are the running entries of workers whose heartbeat is older than
+        ``worker_stalled_after_seconds`` (a killed process, a lost machine),
+        and this worker's own entries whose task has ended without the queue
+        hearing of it, because the database was away when it did.
+        """
+        stalled = await self._app.job_manager.get_stalled_jobs(
+            queue=IMPORT_QUEUE,
+            task_name=APPLY_IMPORT_TASK,
+            seconds_since_heartbeat=self._settings.worker_stalled_after_seconds,
         )
-        entry_ids = await asyncio.to_thread(self._stalled_entries, cutoff)
+        entry_ids = [job.id for job in stalled if job.id is not None]
+        entry_ids += await self._own_orphaned_entries()
         for entry_id in entry_ids:
-            try:
-                await self._app.job_manager.retry_job_by_id_async(
-                    entry_id, retry_at=datetime.now(UTC)
-                )
-            except queue_errors.ConnectorException:
-                # Another worker retried it first.
-                logger.debug(
-                    "queue.stalled_entry_taken",
-                    extra={"entry_id": entry_id, "worker": self._name},
-                )
-                continue
-            logger.warning(
-                "queue.stalled_entry_retried",
+            await self._retry_entry(entry_id)
+
+    async def _own_orphaned_entries(self) -> list[int]:
+        worker = self._worker
+        if worker is None or worker.worker_id is None:
+            return []
+        # NOTE: procrastinate has no public list of a worker's running jobs;
+        # _running_jobs is its own bookkeeping, read on its event loop.
+        running = {context.job.id for context in worker._running_jobs.values()}
+        mine = await self._app.job_manager.list_jobs_async(
+            queue=IMPORT_QUEUE, status="doing", worker_id=worker.worker_id
+        )
+        return [job.id for job in mine if job.id is not None and job.id not in running]
+
+    async def _retry_entry(self, entry_id: int) -> None:
+        try:
+            await self._app.job_manager.retry_job_by_id_async(
+                entry_id, retry_at=datetime.now(UTC)
+            )
+        except queue_errors.ConnectorException:
+            logger.info(
+                "queue.stalled_entry_taken",
                 extra={"entry_id": entry_id, "worker": self._name},
             )
-
-    def _stalled_entries(self, cutoff: datetime) -> list[int]:
-        with Session(self._engine) as session:
-            return list(
-                session.execute(
-                    STALLED_ENTRIES, stalled_entry_query_params(cutoff)
-                ).scalars()
-            )
+            return
+        logger.warning(
+            "queue.stalled_entry_retried",
+            extra={"entry_id": entry_id, "worker": self._name},
+        )
 
     async def _deliver_reports(self) -> None:
         await asyncio.to_thread(self._deliver_reports_once)

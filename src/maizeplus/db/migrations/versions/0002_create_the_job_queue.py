@@ -38,7 +38,16 @@ def upgrade() -> None:
         return
     # The driver's own execute takes the whole script, with its dollar-quoted
     # function bodies, in the migration's transaction.
-    _driver_connection().execute(SchemaManager.get_schema())
+    connection = _driver_connection()
+    connection.execute(SchemaManager.get_schema())
+    # Jobs accepted before the queue existed get their entries, in upload order.
+    connection.execute(
+        "INSERT INTO procrastinate_jobs (queue_name, task_name, lock, args) "
+        "SELECT 'imports', 'maizeplus.apply_import', 'tenant:' || tenant_id, "
+        "jsonb_build_object('tenant_id', tenant_id, 'job_id', id) "
+        "FROM import_jobs WHERE status = 'running' "
+        "ORDER BY created_at, tenant_id, id"
+    )
 
 
 def downgrade() -> None:
