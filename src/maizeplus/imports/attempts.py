@@ -1,9 +1,10 @@
 """How many times an import job is tried, and how a job that keeps crashing ends.
 
 An attempt counts from the moment it starts, so an attempt whose process was
-killed counts as much as one that raised. A file that crashes every reader it
-meets thus ends ``failed`` after ``MAX_JOB_ATTEMPTS`` tries, whichever runner
-or worker made them.
+killed counts as much as one that raised. The limit applies to the attempts
+since the last one that committed a chunk: a file that crashes every reader
+it meets ends ``failed`` after ``MAX_JOB_ATTEMPTS`` tries, whichever runner or
+worker made them, while a job that restarts make progress each time goes on.
 """
 
 from __future__ import annotations
@@ -31,14 +32,19 @@ class CrashOutcome(enum.Enum):
     ENDED = "ended"  # the job had already ended, or is gone
 
 
+def attempts_without_progress(job: ImportJob) -> int:
+    return job.attempts - job.progress_attempt
+
+
 def give_up(session: Session, job: ImportJob) -> None:
     """End a job that used every attempt, in the session's transaction."""
     now = utcnow()
     job.status = JobStatus.FAILED
     job.message = (
-        f"The import stopped after {job.attempts} attempts because of an internal "
-        f"error; rows up to {job.checkpoint_row} were applied. Upload the file again "
-        "or contact the operator."
+        f"The import stopped after {attempts_without_progress(job)} attempts in a "
+        "row that applied no rows, because of an internal error; rows up to "
+        f"{job.checkpoint_row} were applied. Upload the file again or contact the "
+        "operator."
     )
     job.finished_at = now
     job.report_status = ReportStatus.PENDING
@@ -59,7 +65,7 @@ def record_crash(
             # recorded outcome is kept.
             logger.error("import.failed_after_end", exc_info=error, extra=fields)
             return CrashOutcome.ENDED
-        if job.attempts < MAX_JOB_ATTEMPTS:
+        if attempts_without_progress(job) < MAX_JOB_ATTEMPTS:
             logger.warning("import.retry", exc_info=error, extra=fields)
             return CrashOutcome.RETRY
         logger.error("import.crashed", exc_info=error, extra=fields)

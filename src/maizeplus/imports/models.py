@@ -76,6 +76,11 @@ class ImportJob(Base):
     # that resumes starts after it.
     checkpoint_row: Mapped[int] = mapped_column(Integer, default=0)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # The last attempt that committed a chunk. Attempts after it that applied
+    # nothing are the ones the attempt limit counts.
+    progress_attempt: Mapped[int] = mapped_column(
+        Integer, default=0, server_default="0"
+    )
     message: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime)
     started_at: Mapped[datetime] = mapped_column(DateTime)

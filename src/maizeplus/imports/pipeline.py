@@ -24,7 +24,11 @@ from sqlalchemy.orm import Session
 
 from maizeplus.imports import messages, store
 from maizeplus.imports.apply import ChunkContext, ChunkOutcome, ChunkWriter
-from maizeplus.imports.attempts import MAX_JOB_ATTEMPTS, give_up
+from maizeplus.imports.attempts import (
+    MAX_JOB_ATTEMPTS,
+    attempts_without_progress,
+    give_up,
+)
 from maizeplus.imports.cells import SheetRow
 from maizeplus.imports.columns import (
     ColumnMap,
@@ -211,7 +215,7 @@ class ImportJobProcessor:
             job = store.lock_job(session, tenant_id, job_id)
             if job is None or job.status != JobStatus.RUNNING:
                 return None
-            if job.attempts >= MAX_JOB_ATTEMPTS:
+            if attempts_without_progress(job) >= MAX_JOB_ATTEMPTS:
                 # The last attempt died with its process, before it could
                 # record anything.
                 give_up(session, job)
@@ -425,6 +429,7 @@ class ImportJobProcessor:
         job.failed_rows += len(errors)
         job.created_disabled_rows += outcome.created_disabled
         job.checkpoint_row = chunk.last_row
+        job.progress_attempt = job.attempts
         job.heartbeat_at = now
         session.commit()
         metrics.record_import_rows(

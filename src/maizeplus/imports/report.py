@@ -86,15 +86,36 @@ def due_reports(session: Session, limit: int = 10) -> list[ImportJob]:
     )
 
 
+def _receivers(session: Session, tenant_id: int) -> list[str]:
+    return list(
+        session.execute(
+            select(ReportReceiver.email)
+            .where(ReportReceiver.tenant_id == tenant_id)
+            .order_by(ReportReceiver.email)
+        ).scalars()
+    )
+
+
+def delivery_lease(settings: Settings, receivers: int) -> timedelta:
+    """Return the longest one delivery can take, since every SMTP reply may take the timeout.
+
+    That is four replies before the first message (connection, EHLO, STARTTLS
+    and login), four per message (MAIL, RCPT, DATA and its end), and a minute
+    of margin.
+    """
+    replies = 4 + 4 * receivers
+    return timedelta(seconds=settings.smtp_timeout_seconds * replies + 60)
+
+
 def claim_report(session: Session, job: ImportJob, settings: Settings) -> bool:
     """Reserve a due delivery for this process; False if another process took it.
 
     The claim moves the next attempt past the time one delivery can take, so
-    two workers never mail the same report at once, and a worker that dies
+    two workers do not mail the same report at once, and a worker that dies
     while sending leaves the report due again once that time has passed.
     """
     due_at = job.report_next_attempt_at
-    lease = timedelta(seconds=settings.smtp_timeout_seconds * 3 + 60)
+    lease = delivery_lease(settings, len(_receivers(session, job.tenant_id)))
     claimed = session.execute(
         update(ImportJob)
         .where(
@@ -130,13 +151,7 @@ def deliver_report(
         "job_id": job.id,
         "attempt": job.report_attempts + 1,
     }
-    receivers = list(
-        session.execute(
-            select(ReportReceiver.email)
-            .where(ReportReceiver.tenant_id == job.tenant_id)
-            .order_by(ReportReceiver.email)
-        ).scalars()
-    )
+    receivers = _receivers(session, job.tenant_id)
     server = MailServer.from_settings(settings)
     if not receivers or server is None:
         reason = (

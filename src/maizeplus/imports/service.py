@@ -73,6 +73,7 @@ async def accept_upload(
         created_disabled_rows=0,
         checkpoint_row=0,
         attempts=0,
+        progress_attempt=0,
         created_at=now,
         started_at=now,
         report_status=ReportStatus.PENDING,

@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 import psycopg
 from procrastinate import exceptions as queue_errors
 from procrastinate.jobs import DeleteJobCondition
+from procrastinate.jobs import Job as QueueEntry
 from procrastinate.worker import Worker
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -211,15 +212,23 @@ class ImportWorker:
     async def _every(
         self, seconds: float, chore: Callable[[], Awaitable[None]]
     ) -> None:
+        fields = {"worker": self._name, "chore": chore.__name__}
+        failing = False
         while not self._stopping.is_set():
             try:
                 await chore()
             except (SQLAlchemyError, psycopg.Error, queue_errors.ConnectorException):
-                logger.warning(
-                    "worker.chore_failed",
-                    exc_info=True,
-                    extra={"worker": self._name, "chore": chore.__name__},
-                )
+                # The first failure in a row is logged with its traceback; the
+                # repeats of an outage would only fill the log.
+                if failing:
+                    logger.debug("worker.chore_failed", exc_info=True, extra=fields)
+                else:
+                    logger.warning("worker.chore_failed", exc_info=True, extra=fields)
+                failing = True
+            else:
+                if failing:
+                    logger.info("worker.chore_recovered", extra=fields)
+                failing = False
             await asyncio.sleep(seconds)
         # A stop that came while procrastinate's worker was starting can be
         # lost, because its run() clears earlier stop requests; say it again.
@@ -239,12 +248,10 @@ class ImportWorker:
             task_name=APPLY_IMPORT_TASK,
             seconds_since_heartbeat=self._settings.worker_stalled_after_seconds,
         )
-        entry_ids = [job.id for job in stalled if job.id is not None]
-        entry_ids += await self._own_orphaned_entries()
-        for entry_id in entry_ids:
-            await self._retry_entry(entry_id)
+        for entry in [*stalled, *await self._own_orphaned_entries()]:
+            await self._retry_entry(entry)
 
-    async def _own_orphaned_entries(self) -> list[int]:
+    async def _own_orphaned_entries(self) -> list[QueueEntry]:
         worker = self._worker
         if worker is None or worker.worker_id is None:
             return []
@@ -254,23 +261,25 @@ class ImportWorker:
         mine = await self._app.job_manager.list_jobs_async(
             queue=IMPORT_QUEUE, status="doing", worker_id=worker.worker_id
         )
-        return [job.id for job in mine if job.id is not None and job.id not in running]
+        return [job for job in mine if job.id not in running]
 
-    async def _retry_entry(self, entry_id: int) -> None:
+    async def _retry_entry(self, entry: QueueEntry) -> None:
+        fields = {
+            "entry_id": entry.id,
+            "tenant_id": entry.task_kwargs.get("tenant_id"),
+            "job_id": entry.task_kwargs.get("job_id"),
+            "worker": self._name,
+        }
+        if entry.id is None:
+            return
         try:
             await self._app.job_manager.retry_job_by_id_async(
-                entry_id, retry_at=datetime.now(UTC)
+                entry.id, retry_at=datetime.now(UTC)
             )
         except queue_errors.ConnectorException:
-            logger.info(
-                "queue.stalled_entry_taken",
-                extra={"entry_id": entry_id, "worker": self._name},
-            )
+            logger.info("queue.stalled_entry_taken", extra=fields)
             return
-        logger.warning(
-            "queue.stalled_entry_retried",
-            extra={"entry_id": entry_id, "worker": self._name},
-        )
+        logger.warning("queue.stalled_entry_retried", extra=fields)
 
     async def _deliver_reports(self) -> None:
         await asyncio.to_thread(self._deliver_reports_once)
