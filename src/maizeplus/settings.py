@@ -71,8 +71,8 @@ class Settings(BaseSettings):
     worker_stalled_after_seconds: float = Field(
         default=30.0,
         gt=0,
-        description="A running job whose heartbeat is older than this is taken "
-        "over by another worker.",
+        description="The running jobs of a worker whose heartbeat is older than "
+        "this go back to the queue, for another worker to resume.",
     )
     worker_shutdown_grace_seconds: float = Field(
         default=30.0,

@@ -2,9 +2,9 @@
 
 An attempt counts from the moment it starts, so an attempt whose process was
 killed counts as much as one that raised. The limit applies to the attempts
-since the last one that committed a chunk: a file that crashes every reader
-it meets ends ``failed`` after ``MAX_JOB_ATTEMPTS`` tries, whichever runner or
-worker made them, while a job that restarts make progress each time goes on.
+since the last one that committed a chunk. A file that crashes every reader
+it meets thus ends ``failed`` after ``MAX_JOB_ATTEMPTS`` tries, whichever
+runner or worker made them, while a job whose attempts each apply rows goes on.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ MAX_JOB_ATTEMPTS = 3
 
 
 class CrashOutcome(enum.Enum):
-    """What became of a job after one of its attempts raised."""
+    """The state of a job after one of its attempts raised."""
 
     RETRY = "retry"  # attempts are left
     FAILED = "failed"  # this was the last attempt; the job is now failed

@@ -254,6 +254,9 @@ class ImportJobProcessor:
                 # A stop between chunks is no failed attempt.
                 self._hold(session, job)
                 job.attempts -= 1
+                # A chunk of this attempt may have marked it as the one with
+                # progress; that mark moves back with the count.
+                job.progress_attempt = min(job.progress_attempt, job.attempts)
                 session.commit()
                 raise
             except HeaderInvalid as error:
@@ -390,6 +393,10 @@ class ImportJobProcessor:
                 if duplicate_of == row.number:
                     duplicate_of = None
             if row.number <= setup.checkpoint_row:
+                # A resumed job reads past the rows it applied before; a stop
+                # is honoured there too, as in the scan.
+                if row.number % SCAN_STOP_CHECK_ROWS == 0 and self._should_stop():
+                    raise JobInterrupted()
                 continue
 
             validated = validator.validate(row)

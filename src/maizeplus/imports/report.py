@@ -111,8 +111,8 @@ def claim_report(session: Session, job: ImportJob, settings: Settings) -> bool:
     """Reserve a due delivery for this process; False if another process took it.
 
     The claim moves the next attempt past the time one delivery can take, so
-    two workers do not mail the same report at once, and a worker that dies
-    while sending leaves the report due again once that time has passed.
+    two workers do not mail the same report at once. A worker that dies while
+    sending leaves the report due again once that time has passed.
     """
     due_at = job.report_next_attempt_at
     lease = delivery_lease(settings, len(_receivers(session, job.tenant_id)))

@@ -1,10 +1,10 @@
 """An import worker on the procrastinate queue: ``maizeplus worker``, or inside ``serve``.
 
 Besides applying queue entries, every worker takes over the entries of
-workers that died: each worker records a heartbeat every
-``worker_heartbeat_seconds``, and the running entries of a worker whose
-heartbeat is older than ``worker_stalled_after_seconds`` go back to the
-queue, where the next free worker resumes their jobs from the checkpoint.
+workers that died. Each worker records a heartbeat every
+``worker_heartbeat_seconds``. The running entries of a worker whose heartbeat
+is older than ``worker_stalled_after_seconds`` go back to the queue, where
+the next free worker resumes their jobs from the checkpoint.
 Every worker also delivers the report mails that are due.
 """
 
@@ -17,9 +17,10 @@ import socket
 import threading
 import time
 from collections.abc import Awaitable, Callable
-from contextlib import suppress
 from datetime import UTC, datetime
+from typing import Any
 
+import procrastinate
 import psycopg
 from procrastinate import exceptions as queue_errors
 from procrastinate.jobs import DeleteJobCondition
@@ -53,6 +54,7 @@ REPORT_POLL_SECONDS = 2.0
 RETRY_AFTER_CRASH_SECONDS = 5
 RESTART_SECONDS = 5.0
 SUPERSEDED_POLL_SECONDS = 1.0
+CHORE_STOP_SECONDS = 10.0
 
 
 def default_worker_name() -> str:
@@ -66,19 +68,30 @@ class ImportWorker:
         self._settings = settings
         self._name = name or default_worker_name()
         self._stopping = threading.Event()
-        # A running job holds one connection, report deliveries and the
-        # stalled check one each.
+        # Each running job uses one connection. Report deliveries and the
+        # superseded-attempt wait take one more each.
         self._engine = create_sync_engine(
             settings.database_url, pool_size=settings.worker_concurrency + 2
         )
         self._processor = ImportJobProcessor(self._engine, settings, self._should_stop)
-        self._app = build_queue_app(
-            settings.database_url, max_connections=settings.worker_concurrency + 3
-        )
-        self._app.task(
-            name=APPLY_IMPORT_TASK, queue=IMPORT_QUEUE, retry=RETRY_STRATEGY
-        )(self._apply_import)
+        self._app = self._new_queue_app()
         self._worker: Worker | None = None
+        # Set when procrastinate's worker begins to shut down, for whatever
+        # reason: a stop request, a failed heartbeat or a failed fetch.
+        self._queue_stopping = threading.Event()
+        self._orphan_candidates: set[int] = set()
+
+    def _new_queue_app(self) -> procrastinate.App:
+        # A fresh app for each run, because a pool that failed to open stays
+        # closed in the old one.
+        app = build_queue_app(
+            self._settings.database_url,
+            max_connections=self._settings.worker_concurrency + 3,
+        )
+        app.task(name=APPLY_IMPORT_TASK, queue=IMPORT_QUEUE, retry=RETRY_STRATEGY)(
+            self._apply_import
+        )
+        return app
 
     @property
     def name(self) -> str:
@@ -115,8 +128,12 @@ class ImportWorker:
             logger.info("worker.stopped", extra=fields)
 
     async def _work_once(self, fields: dict[str, object]) -> None:
+        self._app = self._new_queue_app()
+        self._queue_stopping.clear()
+        self._orphan_candidates.clear()
         async with self._app.open_async():
-            self._worker = Worker(
+            self._worker = _QueueWorker(
+                self._queue_stopping.set,
                 self._app,
                 queues=[IMPORT_QUEUE],
                 name=self._name,
@@ -131,24 +148,28 @@ class ImportWorker:
             if self._stopping.is_set():
                 return
             logger.info("worker.started", extra=fields)
+            run_ended = asyncio.Event()
             chores = [
                 asyncio.create_task(
                     self._every(
-                        self._stalled_check_seconds, self._retry_stalled_entries
+                        self._stalled_check_seconds,
+                        self._retry_stalled_entries,
+                        run_ended,
                     )
                 ),
                 asyncio.create_task(
-                    self._every(REPORT_POLL_SECONDS, self._deliver_reports)
+                    self._every(REPORT_POLL_SECONDS, self._deliver_reports, run_ended)
                 ),
             ]
             try:
                 await self._worker.run()  # type: ignore[no-untyped-call]
             finally:
+                run_ended.set()
                 for chore in chores:
                     chore.cancel()
-                for chore in chores:
-                    with suppress(asyncio.CancelledError):
-                        await chore
+                # A chore stuck in a database call must not hold up the
+                # restart: it is left to end on its own.
+                await asyncio.wait(chores, timeout=CHORE_STOP_SECONDS)
 
     def stop(self) -> None:
         """Ask the worker to stop after the current chunk of every running job.
@@ -161,11 +182,8 @@ class ImportWorker:
 
     def _should_stop(self) -> bool:
         """Tell running jobs to stop after their chunk: on stop(), or when
-        procrastinate stops its worker, such as after a failed heartbeat."""
-        if self._stopping.is_set():
-            return True
-        worker = self._worker
-        return worker is not None and worker._stop_event.is_set()
+        procrastinate's worker shuts down, such as after a failed heartbeat."""
+        return self._stopping.is_set() or self._queue_stopping.is_set()
 
     @property
     def _stalled_check_seconds(self) -> float:
@@ -190,12 +208,21 @@ class ImportWorker:
         Returning at once would mark the shared entry done and let the tenant's
         next upload start beside the job.
         """
+        fields = {"tenant_id": tenant_id, "job_id": job_id, "worker": self._name}
         while not self._should_stop():
-            with Session(self._engine) as session:
-                job = store.load_job(session, tenant_id, job_id)
-                if job is None or job.status != JobStatus.RUNNING:
-                    return
+            try:
+                with Session(self._engine) as session:
+                    job = store.load_job(session, tenant_id, job_id)
+                    if job is None or job.status != JobStatus.RUNNING:
+                        return
+            except SQLAlchemyError:
+                logger.warning(
+                    "import.superseded_wait_failed", exc_info=True, extra=fields
+                )
             time.sleep(SUPERSEDED_POLL_SECONDS)
+        # Stopping: the entry goes back to the queue rather than ending, so the
+        # tenant's lock stays taken until the job has ended.
+        raise RetryLater(0)
 
     def _after_crash(self, tenant_id: int, job_id: int, error: Exception) -> None:
         fields = {"tenant_id": tenant_id, "job_id": job_id, "worker": self._name}
@@ -210,11 +237,14 @@ class ImportWorker:
             raise RetryLater(RETRY_AFTER_CRASH_SECONDS) from error
 
     async def _every(
-        self, seconds: float, chore: Callable[[], Awaitable[None]]
+        self,
+        seconds: float,
+        chore: Callable[[], Awaitable[None]],
+        run_ended: asyncio.Event,
     ) -> None:
         fields = {"worker": self._name, "chore": chore.__name__}
         failing = False
-        while not self._stopping.is_set():
+        while not (self._stopping.is_set() or run_ended.is_set()):
             try:
                 await chore()
             except (SQLAlchemyError, psycopg.Error, queue_errors.ConnectorException):
@@ -257,11 +287,16 @@ class ImportWorker:
             return []
         # NOTE: procrastinate has no public list of a worker's running jobs;
         # _running_jobs is its own bookkeeping, read on its event loop.
-        running = {context.job.id for context in worker._running_jobs.values()}
         mine = await self._app.job_manager.list_jobs_async(
             queue=IMPORT_QUEUE, status="doing", worker_id=worker.worker_id
         )
-        return [job for job in mine if job.id not in running]
+        running = {context.job.id for context in worker._running_jobs.values()}
+        idle = {job.id for job in mine if job.id is not None and job.id not in running}
+        # An entry counts as orphaned when two checks in a row find it idle,
+        # so one fetched during the first check's query is not taken for one.
+        orphans = [job for job in mine if job.id in idle & self._orphan_candidates]
+        self._orphan_candidates = idle
+        return orphans
 
     async def _retry_entry(self, entry: QueueEntry) -> None:
         fields = {
@@ -319,3 +354,19 @@ class WorkerThread:
     def stop(self) -> None:
         self._worker.stop()
         self._thread.join(self._settings.worker_shutdown_grace_seconds + 5)
+
+
+class _QueueWorker(Worker):
+    """procrastinate's worker, telling the import worker when it begins to shut down."""
+
+    def __init__(
+        self, on_shutdown: Callable[[], None], *arguments: Any, **options: Any
+    ) -> None:
+        super().__init__(*arguments, **options)
+        self._on_shutdown = on_shutdown
+
+    async def _shutdown(self, side_tasks: list[asyncio.Task[Any]]) -> None:
+        # NOTE: _shutdown is procrastinate's own step (pinned release); every
+        # way its loop ends passes here before it waits for the running jobs.
+        self._on_shutdown()
+        await super()._shutdown(side_tasks)
