@@ -30,6 +30,7 @@ import httpx
 import psycopg
 from sqlalchemy.engine import make_url
 
+from bench.floor import orm_baseline, postgres_floor, sqlite_floor
 from bench.generate import generate
 from bench.machine import describe_machine, peak_rss_mib
 from bench.report import write_results_page
@@ -54,6 +55,10 @@ class ImportRun:
     status: str
     measured_at: str
     machine: str
+    floor_seconds: float = 0.0
+    floor_rerun_seconds: float = 0.0
+    baseline_rows_per_second: float = 0.0
+    baseline_sample_rows: int = 0
     note: str = ""
 
 
@@ -196,13 +201,56 @@ def _start_server(environment: dict[str, str], port: int) -> subprocess.Popen[by
     raise RuntimeError("the server did not start")
 
 
+def _on_fresh_tenant(server_url: str | None, work: Any) -> Any:
+    """Run ``work(database_url, tenant_id)`` on a new, migrated database with one tenant."""
+    with tempfile.TemporaryDirectory(prefix="maizeplus-bench-") as folder:
+        database = Database(server_url, Path(folder))
+        environment = {**os.environ, "MAIZEPLUS_DATABASE_URL": database.url}
+        try:
+            _prepare_tenant(environment)
+            return work(database.url, 1)
+        finally:
+            database.drop()
+
+
+def measure_floor(path: Path, server_url: str | None) -> tuple[float, float]:
+    """Return the floor's seconds for a first import and for the unchanged rerun."""
+    floor = sqlite_floor if server_url is None else postgres_floor
+
+    def both(database_url: str, tenant_id: int) -> tuple[float, float]:
+        return floor(database_url, tenant_id, path), floor(
+            database_url, tenant_id, path
+        )
+
+    result: tuple[float, float] = _on_fresh_tenant(server_url, both)
+    return result
+
+
+def measure_baseline(path: Path, server_url: str | None, sample_rows: int) -> float:
+    """Return the rows per second of row-by-row ORM upserts on the file's first rows."""
+    rate: float = _on_fresh_tenant(
+        server_url,
+        lambda database_url, tenant_id: orm_baseline(
+            database_url, tenant_id, path, sample_rows
+        ),
+    )
+    return rate
+
+
 def run_one(
-    rows: int, file_format: str, server_url: str | None, note: str = ""
+    rows: int,
+    file_format: str,
+    server_url: str | None,
+    note: str = "",
+    baseline_sample_rows: int = 20_000,
 ) -> ImportRun:
     CACHE_DIR.mkdir(exist_ok=True)
     path = CACHE_DIR / f"users-{rows}.{file_format}"
     if not path.exists():
         generate(path, rows, file_format)
+    floor_seconds, floor_rerun_seconds = measure_floor(path, server_url)
+    sample = min(rows, baseline_sample_rows)
+    baseline = measure_baseline(path, server_url, sample)
     with tempfile.TemporaryDirectory(prefix="maizeplus-bench-") as folder:
         database = Database(server_url, Path(folder))
         environment = {
@@ -239,6 +287,10 @@ def run_one(
         status=str(first["status"]),
         measured_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         machine=describe_machine(),
+        floor_seconds=round(floor_seconds, 2),
+        floor_rerun_seconds=round(floor_rerun_seconds, 2),
+        baseline_rows_per_second=round(baseline),
+        baseline_sample_rows=sample,
         note=note,
     )
 
@@ -255,10 +307,25 @@ def main() -> None:
     parser.add_argument(
         "--no-record", action="store_true", help="Print only; keep results as they are."
     )
+    parser.add_argument(
+        "--note", default="", help="A remark recorded with each run, such as the load."
+    )
+    parser.add_argument(
+        "--baseline-rows",
+        type=int,
+        default=20_000,
+        help="Rows of the file that the row-by-row baseline imports (it is slow).",
+    )
     arguments = parser.parse_args()
     for rows in arguments.rows:
         for file_format in arguments.format:
-            run = run_one(rows, file_format, arguments.database_url, arguments.note)
+            run = run_one(
+                rows,
+                file_format,
+                arguments.database_url,
+                arguments.note,
+                arguments.baseline_rows,
+            )
             print(json.dumps(asdict(run)))
             if not arguments.no_record:
                 RESULTS_DIR.mkdir(exist_ok=True)

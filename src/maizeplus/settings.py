@@ -55,6 +55,12 @@ class Settings(BaseSettings):
     import_xlsx_max_compression_ratio: int = Field(default=100, ge=1)
     import_chunk_rows: int = Field(default=5_000, ge=1)
     import_check_email_dns: bool = False
+    import_sqlite_cache_mib: int = Field(
+        default=128,
+        ge=2,
+        description="SQLite page cache of the connection that applies import "
+        "chunks; counts towards the server's memory.",
+    )
     import_work_dir: Path | None = Field(
         default=None,
         description="Folder for the temporary copies of uploads that a job reads; "

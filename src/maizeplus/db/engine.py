@@ -100,13 +100,18 @@ def _install_sqlite_hooks(engine: Engine, *, writes_by_default: bool) -> None:
 
 
 def create_sync_engine(
-    database_url: str, *, pool: bool = True, pool_size: int | None = None
+    database_url: str,
+    *,
+    pool: bool = True,
+    pool_size: int | None = None,
+    sqlite_cache_mib: int | None = None,
 ) -> Engine:
     """Create the synchronous engine used by migrations and import jobs.
 
     On SQLite every transaction starts with BEGIN IMMEDIATE, unless a
-    connection sets the ``WRITE_TRANSACTION`` option to false. ``pool_size``
-    sets the PostgreSQL connections kept open (SQLAlchemy's default is 5).
+    connection sets the ``WRITE_TRANSACTION`` option to false, and
+    ``sqlite_cache_mib`` sets each connection's page cache. ``pool_size`` sets
+    the PostgreSQL connections kept open (SQLAlchemy's default is 5).
     """
     urls = resolve_urls(database_url)
     options: dict[str, Any] = {"future": True}
@@ -121,7 +126,20 @@ def create_sync_engine(
     if urls.is_sqlite:
         # Import jobs and migrations write in most of their transactions.
         _install_sqlite_hooks(engine, writes_by_default=True)
+        if sqlite_cache_mib is not None:
+            _set_sqlite_cache(engine, sqlite_cache_mib)
     return engine
+
+
+def _set_sqlite_cache(engine: Engine, mebibytes: int) -> None:
+    # A chunk of new users touches pages all over the email and cid indexes;
+    # SQLite's default cache of 2 MB rereads and rewrites them for each chunk.
+    def set_cache(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA cache_size=-{int(mebibytes) * 1024}")
+        cursor.close()
+
+    event.listen(engine, "connect", set_cache)
 
 
 def create_api_engine(database_url: str, pool_size: int = 10) -> AsyncEngine:

@@ -8,18 +8,17 @@ would change nothing are not written.
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from maizeplus.db.base import table_of
 from maizeplus.imports import messages
 from maizeplus.imports.units_store import UnitStore
+from maizeplus.imports.user_table import UPDATE_COLUMNS, UserTable, new_uuids
 from maizeplus.kit.ids import allocate_ids_sync
 from maizeplus.users.models import User
 
@@ -71,46 +70,6 @@ class ChunkOutcome:
     errors: list[tuple[int, dict[str, list[str]]]] = field(default_factory=list)
 
 
-_USER_FIELDS = (
-    User.id,
-    User.email,
-    User.cid,
-    User.first_name,
-    User.last_name,
-    User.enabled,
-    User.language_code,
-    User.country_code,
-    User.business_unit_id,
-    User.organizational_unit_id,
-    User.deactivated_at,
-)
-
-
-def _existing_users(
-    session: Session, tenant_id: int, emails: Sequence[str]
-) -> dict[str, Any]:
-    if not emails:
-        return {}
-    rows = session.connection().execute(
-        select(*_USER_FIELDS).where(User.tenant_id == tenant_id, User.email.in_(emails))
-    )
-    return {row.email: row for row in rows}
-
-
-def _cid_holders(
-    session: Session, tenant_id: int, cids: Iterable[str]
-) -> dict[str, str]:
-    wanted = sorted(set(cids))
-    if not wanted:
-        return {}
-    rows = session.connection().execute(
-        select(User.cid, User.email).where(
-            User.tenant_id == tenant_id, User.cid.in_(wanted)
-        )
-    )
-    return {row.cid: row.email for row in rows}
-
-
 def count_enabled_users(session: Session, tenant_id: int) -> int:
     return int(
         session.execute(
@@ -134,16 +93,17 @@ class ChunkWriter:
         self._session = session
         self._context = context
         self._units = units
+        self._table = UserTable(session)
 
     def apply(self, rows: Sequence[RowValues], now: datetime) -> ChunkOutcome:
         outcome = ChunkOutcome()
         context = self._context
-        existing = _existing_users(
-            self._session, context.tenant_id, [row.email for row in rows]
+        existing = self._table.users_by_email(
+            context.tenant_id, [row.email for row in rows]
         )
         holders = (
-            _cid_holders(
-                self._session, context.tenant_id, [row.cid for row in rows if row.cid]
+            self._table.cid_holders(
+                context.tenant_id, [row.cid for row in rows if row.cid]
             )
             if "cid" in context.present_columns
             else {}
@@ -154,8 +114,9 @@ class ChunkWriter:
             else 0
         )
         cid_rows: dict[str, int] = {}
-        inserts: list[dict[str, Any]] = []
-        updates: list[dict[str, Any]] = []
+        inserts: list[list[Any]] = []
+        updates: list[tuple[Any, ...]] = []
+        timestamp = self._table.timestamp(now)
 
         for row in rows:
             current = existing.get(row.email)
@@ -172,7 +133,7 @@ class ChunkWriter:
                     enabled = False
                     outcome.created_disabled += 1
                 enabled_count += int(enabled)
-                inserts.append(self._new_user(row, values, enabled, now))
+                inserts.append(self._new_user(row, values, enabled, timestamp))
                 outcome.created += 1
                 continue
             enabled_count += self._settle_enabled(values, current, enabled_count)
@@ -184,7 +145,7 @@ class ChunkWriter:
             if not changes:
                 outcome.unchanged += 1
                 continue
-            updates.append(self._user_update(current.id, values, current, now))
+            updates.append(self._user_update(current.id, values, current, timestamp))
             outcome.updated += 1
 
         self._write(inserts, updates)
@@ -246,74 +207,53 @@ class ChunkWriter:
         return values
 
     def _new_user(
-        self, row: RowValues, values: dict[str, Any], enabled: bool, now: datetime
-    ) -> dict[str, Any]:
-        return {
-            "tenant_id": self._context.tenant_id,
-            "uuid": str(uuid.uuid4()),
-            "email": row.email,
-            "cid": values.get("cid"),
-            "first_name": values.get("first_name") or "",
-            "last_name": values.get("last_name") or "",
-            "enabled": enabled,
-            "language_code": values.get("language_code"),
-            "country_code": values.get("country_code"),
-            "business_unit_id": values.get("business_unit_id"),
-            "organizational_unit_id": values.get("organizational_unit_id"),
-            "deactivated_at": None,
-            "created_at": now,
-            "updated_at": now,
-        }
+        self, row: RowValues, values: dict[str, Any], enabled: bool, timestamp: Any
+    ) -> list[Any]:
+        """Return the new user's row in ``INSERT_COLUMNS`` order; id and uuid come later."""
+        return [
+            self._context.tenant_id,
+            None,
+            None,
+            row.email,
+            values.get("cid"),
+            values.get("first_name") or "",
+            values.get("last_name") or "",
+            enabled,
+            values.get("language_code"),
+            values.get("country_code"),
+            values.get("business_unit_id"),
+            values.get("organizational_unit_id"),
+            None,
+            timestamp,
+            timestamp,
+        ]
 
     def _user_update(
-        self, user_id: int, values: dict[str, Any], current: Any, now: datetime
-    ) -> dict[str, Any]:
+        self, user_id: int, values: dict[str, Any], current: Any, timestamp: Any
+    ) -> tuple[Any, ...]:
         # Every update row carries every settable column, so one statement serves
         # the whole chunk; columns the file lacks keep their current values.
-        merged = {key: getattr(current, key) for key in _UPDATABLE}
-        merged.update(values)
-        merged["updated_at"] = now
-        # Bound names differ from the column names, which SQLAlchemy reserves
-        # for the SET clause.
-        return {
-            "user_id": user_id,
-            **{f"new_{key}": value for key, value in merged.items()},
-        }
+        return (
+            *(values.get(key, getattr(current, key)) for key in _UPDATABLE),
+            timestamp,
+            self._context.tenant_id,
+            user_id,
+        )
 
-    def _write(
-        self, inserts: list[dict[str, Any]], updates: list[dict[str, Any]]
-    ) -> None:
+    def _write(self, inserts: list[list[Any]], updates: list[tuple[Any, ...]]) -> None:
         tenant_id = self._context.tenant_id
         if inserts:
             first_id = allocate_ids_sync(
                 self._session, tenant_id, "users", len(inserts)
             )
-            for offset, values in enumerate(inserts):
-                values["id"] = first_id + offset
-            # The table's Core insert skips the ORM's bulk bookkeeping, which
-            # costs more than the statement itself at thousands of rows.
-            self._session.connection().execute(insert(table_of(User)), inserts)
-        if updates:
-            statement = (
-                update(User)
-                .where(User.tenant_id == tenant_id, User.id == bindparam("user_id"))
-                .values(
-                    {
-                        key: bindparam(f"new_{key}")
-                        for key in (*_UPDATABLE, "updated_at")
-                    }
-                )
-            )
-            self._session.connection().execute(statement, updates)
+            for offset, (values, user_uuid) in enumerate(
+                zip(inserts, new_uuids(len(inserts)), strict=True)
+            ):
+                values[1] = first_id + offset
+                values[2] = user_uuid
+            self._table.insert([tuple(values) for values in inserts])
+        self._table.update(updates)
 
 
-_UPDATABLE = (
-    "cid",
-    "first_name",
-    "last_name",
-    "enabled",
-    "language_code",
-    "country_code",
-    "business_unit_id",
-    "organizational_unit_id",
-)
+# Every column an update sets but its time stamp.
+_UPDATABLE = UPDATE_COLUMNS[:-1]

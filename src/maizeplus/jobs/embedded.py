@@ -37,7 +37,9 @@ class EmbeddedRunner:
 
     def __init__(self, settings: Settings, engine: Engine | None = None) -> None:
         self._settings = settings
-        self._engine = engine or create_sync_engine(settings.database_url)
+        self._engine = engine or create_sync_engine(
+            settings.database_url, sqlite_cache_mib=settings.import_sqlite_cache_mib
+        )
         self._owns_engine = engine is None
         self._wake = threading.Event()
         self._stopping = threading.Event()
