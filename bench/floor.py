@@ -199,18 +199,23 @@ def postgres_floor(database_url: str, tenant_id: int, path: Path) -> float:
         )
         units = _Units(cursor, tenant_id, "%s")
         number = 0
-        with (
-            raw.driver_connection.cursor() as copier,
-            copier.copy(  # type: ignore[union-attr]
-                f"COPY staged_users ({columns}) FROM STDIN"
-            ) as copy,
-        ):
-            for batch in _batches(path):
-                for row, user_uuid in zip(batch, new_uuids(len(batch)), strict=True):
-                    number += 1
-                    copy.write_row(
-                        _user_values(row, number, user_uuid, units, tenant_id, now)
-                    )
+        driver = raw.driver_connection
+        assert driver is not None
+        for batch in _batches(path):
+            # The batch's units are written before its COPY starts, since a
+            # connection runs no other statement during a COPY.
+            values = []
+            for row, user_uuid in zip(batch, new_uuids(len(batch)), strict=True):
+                number += 1
+                values.append(
+                    _user_values(row, number, user_uuid, units, tenant_id, now)
+                )
+            with (
+                driver.cursor() as copier,
+                copier.copy(f"COPY staged_users ({columns}) FROM STDIN") as copy,
+            ):
+                for value in values:
+                    copy.write_row(value)
         cursor.execute(
             f"INSERT INTO users ({columns}) SELECT {columns} FROM staged_users "
             f"ON CONFLICT (tenant_id, email) DO UPDATE SET {assignments}"

@@ -56,7 +56,7 @@ class Settings(BaseSettings):
     import_chunk_rows: int = Field(default=5_000, ge=1)
     import_check_email_dns: bool = False
     import_sqlite_cache_mib: int = Field(
-        default=128,
+        default=64,
         ge=2,
         description="SQLite page cache of the connection that applies import "
         "chunks; counts towards the server's memory.",
