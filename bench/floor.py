@@ -1,9 +1,9 @@
 """The floor and the baseline of an import, measured on the same file and machine.
 
-The floor is the cheapest way to do an import's work here: read the file with
-the standard library's ``csv.reader`` (or, for XLSX, the service's own
-streaming reader, the fastest bounded one there is) and write every row with
-the database's bulk path. On SQLite that is one transaction of batched
+The floor is the cheapest way to do an import's work here. It reads the file
+with the standard library's ``csv.reader`` (for XLSX, with the service's own
+streaming reader, the fastest bounded one there is), and it writes every row
+with the database's bulk path. On SQLite that is one transaction of batched
 upserts; on PostgreSQL, COPY into a staging table and one merge. It checks no
 rule, so the service can only approach it.
 
