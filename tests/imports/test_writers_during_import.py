@@ -17,8 +17,8 @@ from maizeplus.settings import Settings
 from tests.imports.helpers import upload_bytes, wait_for_job
 from tests.support import LiveServer, TenantCredentials, make_tenant
 
-LARGE_ROWS = 30_000
-CHUNK_ROWS = 5_000
+LARGE_ROWS = 100_000
+CHUNK_ROWS = 2_000
 SMALL_USERS = 60
 MAX_SECONDS = 120
 
