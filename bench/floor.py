@@ -9,8 +9,8 @@ rule, so the service can only approach it.
 
 The baseline is the naive way: one ORM lookup and one flush per row.
 
-Both write into a tenant of a fresh database, as the service does, with the
-same indexes; the units a row names are created the first time they appear.
+Both write into a tenant of a fresh database with the service's indexes. The
+units that a row names are created the first time they appear.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 import maizeplus.db.models  # noqa: F401 - every table, for the ORM baseline
 from maizeplus.db.engine import create_sync_engine
 from maizeplus.imports.readers import ReadLimits, open_sheet
-from maizeplus.imports.user_table import new_uuids
+from maizeplus.imports.user_table import INSERT_COLUMNS, UPDATE_COLUMNS, new_uuids
 from maizeplus.settings import Settings
 from maizeplus.users.models import User
 
@@ -50,23 +50,10 @@ BATCH_ROWS = 5_000
     OU_NAME,
 ) = range(11)
 
-USER_COLUMNS = (
-    "tenant_id",
-    "id",
-    "uuid",
-    "email",
-    "cid",
-    "first_name",
-    "last_name",
-    "enabled",
-    "language_code",
-    "country_code",
-    "business_unit_id",
-    "organizational_unit_id",
-    "created_at",
-    "updated_at",
-)
-MERGED_COLUMNS = (*USER_COLUMNS[4:12], "updated_at")
+# The service's columns of a new user, but for ``deactivated_at``, which a
+# new user lacks; an upsert sets the same columns as the service's update.
+USER_COLUMNS = tuple(column for column in INSERT_COLUMNS if column != "deactivated_at")
+MERGED_COLUMNS = UPDATE_COLUMNS
 
 
 def file_rows(path: Path) -> Iterator[list[str]]:

@@ -10,7 +10,7 @@ RESULTS_DIR = BENCH_DIR / "results"
 PAGE = BENCH_DIR / "RESULTS.md"
 
 
-# The targets of issue 5, as ratios measured in the same run.
+# The import targets, as ratios measured in the same run.
 CSV_FLOOR_RATIO = 1.5
 XLSX_FLOOR_RATIO = 2.0
 BASELINE_SPEEDUP = 20.0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 
 import httpx
 import pytest
@@ -12,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from maizeplus.imports.models import ImportJob
+from maizeplus.imports.report import delivery_lease
 from maizeplus.settings import Settings
 from maizeplus.tenants.service import TenantOptions
 from tests.imports.conftest import MailSink
@@ -125,3 +127,12 @@ def test_report_skipped_without_smtp(api: httpx.Client, database_url: str) -> No
         time.sleep(0.05)
 
     assert _report_state(database_url, job["uuid"])[0] == "skipped"
+
+
+def test_claim_lasts_the_longest_delivery(settings: Settings) -> None:
+    slow_server = settings.model_copy(update={"smtp_timeout_seconds": 5.0})
+
+    lease = delivery_lease(slow_server, receivers=20)
+
+    # Four replies before the first message, four per message, and a minute.
+    assert lease == timedelta(seconds=5.0 * (4 + 4 * 20) + 60)

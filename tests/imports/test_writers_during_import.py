@@ -14,6 +14,7 @@ from collections.abc import Callable
 import httpx
 
 from maizeplus.settings import Settings
+from tests.auth.oauth import password_fields, post_token
 from tests.imports.helpers import upload_bytes, wait_for_job
 from tests.support import LiveServer, TenantCredentials, make_tenant
 
@@ -29,20 +30,6 @@ def _users_file(prefix: str, count: int) -> bytes:
         f"{prefix}{index}@example.com;Ada;Nummer {index}" for index in range(count)
     ]
     return ("\n".join(lines) + "\n").encode()
-
-
-def _token_request(client: httpx.Client, tenant: TenantCredentials) -> httpx.Response:
-    return client.post(
-        "/oauth/token",
-        data={
-            "grant_type": "password",
-            "client_id": str(tenant.client_id),
-            "client_secret": tenant.client_secret,
-            "username": tenant.username,
-            "password": tenant.password,
-            "scope": "*",
-        },
-    )
 
 
 class _Writer(threading.Thread):
@@ -99,7 +86,7 @@ def test_api_writes_during_large_import(settings: Settings, database_url: str) -
     ).start()
 
     def issue_token(client: httpx.Client, _attempt: int) -> httpx.Response:
-        return _token_request(client, tenant)
+        return post_token(client, password_fields(tenant), "urlencoded")
 
     def deactivate(client: httpx.Client, attempt: int) -> httpx.Response:
         return client.request(

@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 import httpx
+import psycopg
 import pytest
 
 from tests.imports.conftest import MailSink
@@ -105,7 +106,7 @@ def test_tenants_run_parallel_each_in_order(
                 assert response.status_code == 202, response.text
                 uploads[tenant.tenant_id].append(response.json()["data"]["uuid"])
 
-        most_applying = 0
+        max_applying = 0
         deadline = time.monotonic() + 240
         while True:
             applying = set()
@@ -125,7 +126,7 @@ def test_tenants_run_parallel_each_in_order(
                 if first_open < len(states) and started[first_open]:
                     applying.add(tenant.tenant_id)
                 finished_all = finished_all and all(ended)
-            most_applying = max(most_applying, len(applying))
+            max_applying = max(max_applying, len(applying))
             if finished_all:
                 break
             assert time.monotonic() < deadline, "the jobs did not end in time"
@@ -144,7 +145,7 @@ def test_tenants_run_parallel_each_in_order(
         }
 
     # Two workers that apply one job each: two tenants at a time.
-    assert most_applying >= 2, "no two tenants' jobs ever ran at the same time"
+    assert max_applying >= 2, "no two tenants' jobs ever ran at the same time"
     assert final_last_names == {"Version2"}
     assert statuses == {"completed_with_errors"}
     assert all(_started_jobs(worker) for worker in workers), "a worker stayed idle"
@@ -208,11 +209,16 @@ def test_sigterm_commits_chunk_then_exits(
     with httpx.Client(base_url=server.url, timeout=60) as api:
         job_uuid = upload_bytes(api, interrupted, content).json()["data"]["uuid"]
         wait_until_applying(api, interrupted, job_uuid)
-        asked_at = time.monotonic()
+        signalled_at = time.monotonic()
         stopping.send(signal.SIGTERM)
         exit_code = stopping.wait(GRACE_SECONDS + 5)
-        stopped_after = time.monotonic() - asked_at
+        stopped_after = time.monotonic() - signalled_at
         left_at = job_status(api, interrupted, job_uuid)
+        with psycopg.connect(database_url) as connection:
+            attempts_left = connection.execute(
+                "SELECT attempts, progress_attempt FROM import_jobs WHERE tenant_id = %s",
+                (interrupted.tenant_id,),
+            ).fetchone()
 
         _workers(processes, environment, tmp_path, "successor")
         wait_for_job(api, interrupted, job_uuid, timeout=240)
@@ -223,6 +229,8 @@ def test_sigterm_commits_chunk_then_exits(
     assert stopped_after < GRACE_SECONDS
     wait_for_log_event(stopping, "import.interrupted", timeout=1)
     assert left_at["status"] == "running"
+    # The stopped attempt does not count, and neither does its progress mark.
+    assert attempts_left == (0, 0)
     assert left_at["summary"]["processed_rows"] % CHUNK_ROWS == 0
     assert 0 < left_at["summary"]["processed_rows"] < 20_001
     assert resumed == uninterrupted

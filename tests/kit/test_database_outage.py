@@ -17,25 +17,12 @@ import pytest
 from maizeplus.db.engine import POSTGRES_CONNECT_TIMEOUT_SECONDS
 from maizeplus.db.migrate import upgrade_database
 from maizeplus.settings import Settings
+from tests.auth.oauth import password_fields, post_token
 from tests.pg_cluster import ThrowawayCluster
 from tests.scrape import scrape, value
-from tests.support import LiveServer, TenantCredentials, make_tenant
+from tests.support import LiveServer, make_tenant
 
 UNAVAILABLE = {"message": "Service Unavailable."}
-
-
-def _token_request(client: httpx.Client, tenant: TenantCredentials) -> httpx.Response:
-    return client.post(
-        "/oauth/token",
-        data={
-            "grant_type": "password",
-            "client_id": str(tenant.client_id),
-            "client_secret": tenant.client_secret,
-            "username": tenant.username,
-            "password": tenant.password,
-            "scope": "*",
-        },
-    )
 
 
 def test_outage_returns_503_then_recovers(
@@ -61,7 +48,7 @@ def test_outage_returns_503_then_recovers(
             with caplog.at_level(logging.WARNING, logger="maizeplus.kit.errors"):
                 users = client.get("/api/v1/users", headers=tenant.headers)
                 courses = client.get("/api/v1/courses", headers=tenant.headers)
-                token = _token_request(client, tenant)
+                token = post_token(client, password_fields(tenant), "urlencoded")
             ready_during = client.get("/ready")
             metrics_during = scrape(client)
 

@@ -17,8 +17,8 @@ from maizeplus.jobs.worker import ImportWorker
 
 logger = logging.getLogger(__name__)
 
-# The exit status of a worker that had to leave jobs behind when its grace
-# period ran out; their entries come back once their heartbeats are stale.
+# The exit status of a worker that left jobs behind when its grace period ran
+# out. Their entries come back once the worker's heartbeat is stale.
 EXIT_AFTER_GRACE = 3
 
 

@@ -73,8 +73,8 @@ class EmbeddedRunner:
                 worked = self._run_next_job() or self._deliver_due_reports()
                 failures = 0
             except Exception:
-                # The database is unreachable, say: wait longer after each
-                # failure in a row, so an outage does not flood the log.
+                # The database may be unreachable, so wait longer after each
+                # failure in a row, and an outage does not flood the log.
                 failures += 1
                 logger.exception(
                     "runner.turn_failed",

@@ -2,8 +2,8 @@
 
 An accepted upload becomes one queue entry, written in the transaction that
 records the upload, so neither exists without the other. Every entry of a
-tenant carries that tenant's lock: procrastinate starts an entry only when no
-other entry with its lock is running or was queued before it, so the jobs of
+tenant carries that tenant's lock. procrastinate starts an entry only when no
+other entry with its lock is running or was queued before it. So the jobs of
 one tenant apply one at a time in upload order, while other tenants' jobs run
 on other workers, or beside it on the same one.
 """
@@ -36,7 +36,7 @@ class RetryLater(Exception):
         self.seconds = seconds
 
 
-class _RetryWhenAsked(BaseRetryStrategy):
+class _RetryOnRequest(BaseRetryStrategy):
     """Retry an entry that raised ``RetryLater``, or was stopped by a shutdown.
 
     A retried entry keeps its id, so it stays ahead of the tenant's later
@@ -55,7 +55,7 @@ class _RetryWhenAsked(BaseRetryStrategy):
         return None
 
 
-RETRY_STRATEGY = _RetryWhenAsked()
+RETRY_STRATEGY = _RetryOnRequest()
 
 
 def queue_conninfo(database_url: str) -> str:
@@ -80,7 +80,7 @@ def build_queue_app(
 
 
 class JobQueue(Protocol):
-    """Where the API records that an accepted upload waits to be applied."""
+    """The store in which the API records that an accepted upload waits to be applied."""
 
     async def enqueue(self, session: AsyncSession, tenant_id: int, job_id: int) -> None:
         """Add the job in the session's transaction."""

@@ -190,7 +190,7 @@ class ImportWorker:
         return max(1.0, self._settings.worker_stalled_after_seconds / 3)
 
     def _apply_import(self, tenant_id: int, job_id: int) -> None:
-        """The queue task: one attempt at one job, in a thread of the worker."""
+        """Make one attempt at one job; the queue task, run in a thread of the worker."""
         fields = {"tenant_id": tenant_id, "job_id": job_id, "worker": self._name}
         try:
             self._processor.run(tenant_id, job_id)
@@ -229,8 +229,8 @@ class ImportWorker:
         try:
             outcome = record_crash(self._engine, tenant_id, job_id, error)
         except SQLAlchemyError:
-            # The database is away: the entry comes back, and the next attempt
-            # finds out how the job stands.
+            # The database is unreachable, so the entry goes back to the queue
+            # and the next attempt reads the job's state.
             logger.warning("import.crash_not_recorded", exc_info=True, extra=fields)
             outcome = CrashOutcome.RETRY
         if outcome is CrashOutcome.RETRY:
@@ -261,7 +261,7 @@ class ImportWorker:
                 failing = False
             await asyncio.sleep(seconds)
         # A stop that came while procrastinate's worker was starting can be
-        # lost, because its run() clears earlier stop requests; say it again.
+        # lost, because its run() clears earlier stop requests, so repeat it.
         if self._worker is not None:
             self._worker.stop()  # type: ignore[no-untyped-call]
 
@@ -269,9 +269,9 @@ class ImportWorker:
         """Put back in the queue the entries that no live worker is applying.
 
         Those are the running entries of workers whose heartbeat is older than
-        ``worker_stalled_after_seconds`` (a killed process, a lost machine),
-        and this worker's own entries whose task has ended without the queue
-        hearing of it, because the database was away when it did.
+        ``worker_stalled_after_seconds`` (a killed process, a lost machine).
+        They also include this worker's own entries whose task has ended while
+        the database was unreachable, so the queue never recorded the end.
         """
         stalled = await self._app.job_manager.get_stalled_jobs(
             queue=IMPORT_QUEUE,
