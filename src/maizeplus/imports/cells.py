@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,9 +22,8 @@ class DateCell:
 Cell = str | DateCell
 
 
-@dataclass(frozen=True, slots=True)
-class SheetRow:
-    """One record of the file.
+class SheetRow(NamedTuple):
+    """One record of the file, a tuple because a million of them are built per pass.
 
     ``number`` is where the record starts, the header being 1: the physical
     line for CSV (blank lines and the extra lines of quoted multi-line fields

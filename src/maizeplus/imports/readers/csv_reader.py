@@ -17,8 +17,9 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import itertools
 import re
-from collections.abc import Generator, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -54,6 +55,11 @@ class TextEncoding:
     name: str
     codec: str
     byte_order_mark: bytes = b""
+
+    @property
+    def is_ascii_compatible(self) -> bool:
+        """Whether CR and LF are the bytes 13 and 10, so lines can be split as bytes."""
+        return not self.codec.startswith("utf-16")
 
 
 UTF8 = TextEncoding("utf-8", "utf-8")
@@ -150,6 +156,64 @@ def find_undefined_cp1252_byte(file: BinaryIO) -> int | None:
     return None
 
 
+def find_long_line(
+    file: BinaryIO, encoding: TextEncoding, max_chars: int
+) -> int | None:
+    """Return the number of the first line longer than ``max_chars`` characters, or None.
+
+    For an ASCII-compatible encoding only; the file must decode. Lines end at
+    CR, LF or CRLF, as for the csv module. A line is decoded only when its
+    bytes are more than ``max_chars``, because a character is at least one byte.
+    """
+    file.seek(len(encoding.byte_order_mark))
+    line_number = 0
+    carried = b""
+    while chunk := file.read(VALIDATION_CHUNK_BYTES):
+        lines = (carried + chunk).splitlines(keepends=True)
+        # The last piece may go on in the next chunk, and a CR at the end of
+        # a chunk may be the first half of a CRLF.
+        carried = lines.pop()
+        if carried.endswith(b"\n") and not carried.endswith(b"\r\n"):
+            lines.append(carried)
+            carried = b""
+        long_line = _first_long_line(lines, encoding, max_chars)
+        if long_line is not None:
+            return line_number + long_line
+        line_number += len(lines)
+        if len(carried) > max_chars + 2 and _is_long(carried, encoding, max_chars):
+            return line_number + 1
+    if carried and _is_long(carried, encoding, max_chars):
+        return line_number + 1
+    return None
+
+
+def _first_long_line(
+    lines: list[bytes], encoding: TextEncoding, max_chars: int
+) -> int | None:
+    # Two bytes more than the limit leave room for a CRLF ending.
+    if not lines or max(map(len, lines)) <= max_chars + 2:
+        return None
+    for index, line in enumerate(lines):
+        if len(line) > max_chars + 2 and _is_long(line, encoding, max_chars):
+            return index + 1
+    return None
+
+
+def _is_long(line: bytes, encoding: TextEncoding, max_chars: int) -> bool:
+    text = line.rstrip(b"\r\n")
+    return len(text) > max_chars and (
+        len(text.decode(encoding.codec, errors="replace")) > max_chars
+    )
+
+
+def line_too_long(line_number: int, max_line_chars: int) -> LimitExceeded:
+    cell_limit = limit_text("import_max_cell_chars", max_line_chars // 4)
+    return LimitExceeded(
+        f"Line {line_number} has more than {max_line_chars:,} "
+        f"characters, four times {cell_limit}."
+    )
+
+
 def choose_separator(header_line: str) -> str:
     """Choose the separator from the first line of the file."""
     if DEFAULT_SEPARATOR in header_line:
@@ -205,11 +269,18 @@ class PhysicalLines:
 
     def _check_length(self, line: str) -> None:
         if len(line.rstrip("\r\n")) > self._max_line_chars:
-            cell_limit = limit_text("import_max_cell_chars", self._max_line_chars // 4)
-            raise LimitExceeded(
-                f"Line {self.count + 1} has more than {self._max_line_chars:,} "
-                f"characters, four times {cell_limit}."
-            )
+            raise line_too_long(self.count + 1, self._max_line_chars)
+
+    def fast_lines(self) -> Iterable[str]:
+        """Yield the same lines without counting them, at the speed of the text stream.
+
+        Only for a stream whose line lengths were checked already
+        (``find_long_line``); the csv module's ``line_num`` counts the lines.
+        """
+        first = self.first_line()
+        if not first:
+            return (END_OF_FILE_MARK,)
+        return itertools.chain((first,), self._stream, (END_OF_FILE_MARK,))
 
 
 class CsvReader:
@@ -221,6 +292,12 @@ class CsvReader:
         self._binary: BinaryIO = path.open("rb", buffering=READ_BUFFER_BYTES)
         try:
             self._encoding = choose_encoding(self._binary)
+            if self._encoding.is_ascii_compatible:
+                long_line = find_long_line(
+                    self._binary, self._encoding, limits.max_line_chars
+                )
+                if long_line is not None:
+                    raise line_too_long(long_line, limits.max_line_chars)
             self._binary.seek(len(self._encoding.byte_order_mark))
             self._text = io.TextIOWrapper(
                 self._binary, encoding=self._encoding.codec, errors="strict", newline=""
@@ -256,19 +333,40 @@ class CsvReader:
 
     def records(self) -> Generator[SheetRow, None, None]:
         """Yield every record, blank ones too, numbered by the line where it starts."""
+        lines = (
+            self._lines.fast_lines()
+            if self._encoding.is_ascii_compatible
+            else iter(self._lines)
+        )
         reader = csv.reader(
-            self._lines, delimiter=self._separator, quotechar='"', doublequote=True
+            lines, delimiter=self._separator, quotechar='"', doublequote=True
         )
         start_line = 1
+        max_columns = self._limits.max_columns
+        max_cell_chars = self._limits.max_cell_chars
         try:
             for fields in reader:
-                if fields and fields[-1].endswith(END_OF_FILE_MARK):
+                if fields[-1:] and fields[-1].endswith(END_OF_FILE_MARK):
                     self._check_end_of_file(fields, start_line)
                     return
-                yield SheetRow(start_line, self._cells(fields, start_line))
-                start_line = self._lines.count + 1
+                # The common record has no trailing empty cell and fits the
+                # limits; _cells trims and checks the others.
+                if (
+                    fields[-1:] != [""]
+                    and len(fields) <= max_columns
+                    and (not fields or max(map(len, fields)) <= max_cell_chars)
+                ):
+                    yield SheetRow(start_line, tuple(fields))
+                else:
+                    yield SheetRow(start_line, self._cells(fields, start_line))
+                start_line = reader.line_num + 1
         except csv.Error as error:
-            raise self._parse_error(error, start_line) from None
+            raise self._parse_error(error, start_line, reader.line_num) from None
+        except UnicodeDecodeError as error:
+            raise FileUnreadable(
+                f"Line {reader.line_num + 1} cannot be decoded ({error.reason}). "
+                "Save the file again as 'CSV UTF-8'."
+            ) from None
 
     def _check_end_of_file(self, fields: list[str], start_line: int) -> None:
         if fields != [END_OF_FILE_MARK]:
@@ -298,11 +396,13 @@ class CsvReader:
             'If a quote (") opens a cell there and is never closed, close it.'
         )
 
-    def _parse_error(self, error: csv.Error, start_line: int) -> FileUnreadable:
+    def _parse_error(
+        self, error: csv.Error, start_line: int, line_count: int
+    ) -> FileUnreadable:
         if str(error).startswith(FIELD_LIMIT_MESSAGE):
             return self._cell_too_long(start_line)
         return FileUnreadable(
-            f"The CSV file cannot be read at line {self._lines.count}: {error}."
+            f"The CSV file cannot be read at line {line_count}: {error}."
         )
 
 
