@@ -51,7 +51,8 @@ _LABEL = r"[A-Za-z0-9]++(?:-++[A-Za-z0-9]++)*+"
 _COMMON_ADDRESS = re.compile(
     rf"[{_ATEXT}]++(?:\.[{_ATEXT}]++)*+@{_LABEL}(?:\.{_LABEL})++"
 )
-_match_common_address = _COMMON_ADDRESS.fullmatch
+# Returns a match for an address of that form, else None.
+is_common_address = _COMMON_ADDRESS.fullmatch
 # An ASCII address with any of these characters is invalid in every form
 # that email-validator parses: dot-atom, quoted local part, display name or
 # domain literal.
@@ -162,11 +163,11 @@ class EmailChecker:
     def check(self, address: str) -> EmailCheck:
         """Check a trimmed, non-empty address and return its stored form and error."""
         if address.isascii():
-            if _match_common_address(address) is not None:
+            if is_common_address(address) is not None:
                 lowered = address.lower()
                 domain = lowered.rpartition("@")[2]
-                if _is_plain_domain(domain) and len(address) <= MAX_ADDRESS_LENGTH:
-                    return lowered, self._domain_error(domain)
+                if is_plain_domain(domain) and len(address) <= MAX_ADDRESS_LENGTH:
+                    return lowered, self.domain_error(domain)
             elif "@" not in address or _ASCII_SPACE_OR_CONTROL.search(address):
                 return address.lower(), messages.INVALID_EMAIL
         return self.check_with_email_validator(address)
@@ -179,9 +180,7 @@ class EmailChecker:
             if self._is_valid_apart_from_special_use(address):
                 return address.lower(), messages.INVALID_EMAIL_DOMAIN
             return address.lower(), messages.INVALID_EMAIL
-        return result.normalized.lower(), self._domain_error(
-            result.ascii_domain.lower()
-        )
+        return result.normalized.lower(), self.domain_error(result.ascii_domain.lower())
 
     def _is_valid_apart_from_special_use(self, address: str) -> bool:
         """Return whether a special-use domain such as ``.invalid`` is all that fails.
@@ -206,7 +205,8 @@ class EmailChecker:
             return False
         return True
 
-    def _domain_error(self, domain: str) -> str | None:
+    def domain_error(self, domain: str) -> str | None:
+        """Return the error of an ASCII, lower-case domain, or None for a good one."""
         verdict = self._domain_verdicts.get(domain)
         if verdict is None:
             verdict = self._is_public_mail_domain(domain)
@@ -230,7 +230,7 @@ class EmailChecker:
         return None
 
 
-def _is_plain_domain(domain: str) -> bool:
+def is_plain_domain(domain: str) -> bool:
     """Return whether email-validator would accept a matched domain without IDNA.
 
     Labels with "--" (Punycode, or invalid R-LDH labels) and domains long

@@ -14,8 +14,10 @@ import shutil
 import tempfile
 import time
 from array import array
-from collections.abc import Callable, Iterator
+from bisect import bisect_right
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import repeat
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +32,7 @@ from maizeplus.imports.attempts import (
     give_up,
 )
 from maizeplus.imports.cells import SheetRow
+from maizeplus.imports.chunk_rules import validate_chunk
 from maizeplus.imports.columns import (
     ColumnMap,
     HeaderInvalid,
@@ -40,7 +43,7 @@ from maizeplus.imports.email_check import EmailChecker
 from maizeplus.imports.errors import FileUnreadable
 from maizeplus.imports.models import ImportJob, JobStatus, ReportStatus
 from maizeplus.imports.readers import ReadLimits, open_sheet
-from maizeplus.imports.rules import TRIMMED, RowValidator
+from maizeplus.imports.rules import TRIMMED, RowValidator, ValidatedRow
 from maizeplus.imports.units import UnitDefinition, plan_units
 from maizeplus.imports.units_store import PlannedUnit, UnitStore
 from maizeplus.kit import metrics
@@ -52,7 +55,6 @@ from maizeplus.tenants.models import Tenant
 logger = logging.getLogger(__name__)
 
 FILE_ERROR_ROW = 1
-SCAN_STOP_CHECK_ROWS = 10_000
 
 
 class JobInterrupted(Exception):
@@ -96,24 +98,27 @@ class FileScan:
         return errors.get(first_row, {})
 
 
-def _cell_text(row: SheetRow, index: int | None) -> str:
-    if index is None or index >= len(row.cells):
-        return ""
-    cell = row.cells[index]
-    return cell.strip(TRIMMED) if isinstance(cell, str) else ""
+def cell_texts(rows: Sequence[SheetRow], index: int | None) -> list[str]:
+    """Return one column of the rows trimmed; a missing cell or a date is ``""``."""
+    if index is None:
+        return [""] * len(rows)
+    cells = [row.cells[index] if index < len(row.cells) else "" for row in rows]
+    if set(map(type, cells)) != {str}:
+        cells = [cell if type(cell) is str else "" for cell in cells]
+    return list(map(str.strip, cells, repeat(TRIMMED)))  # type: ignore[arg-type]
 
 
-def email_key(row: SheetRow, columns: ColumnMap) -> str:
-    """Return the row's email as duplicates are compared: trimmed and in lower case.
+def email_keys(rows: Sequence[SheetRow], columns: ColumnMap) -> list[str]:
+    """Return the rows' emails as duplicates are compared: trimmed and in lower case.
 
     NOTE: this is the text of the cell, not email-validator's normalised form,
     so two spellings of one internationalised address are not caught as one.
     """
-    return _cell_text(row, columns.index("email")).lower()
+    return list(map(str.lower, cell_texts(rows, columns.index("email"))))
 
 
 def scan_rows(
-    rows: Iterator[SheetRow],
+    chunks: Iterable[list[SheetRow]],
     columns: ColumnMap,
     options: TenantImportOptions,
     should_stop: Callable[[], bool] = lambda: False,
@@ -121,42 +126,25 @@ def scan_rows(
     """Count the rows, collect unit definitions and find repeated emails.
 
     Raises ``JobInterrupted`` when ``should_stop`` turns true, which it is
-    asked every ``SCAN_STOP_CHECK_ROWS`` rows: the scan writes nothing, so a
-    stop during it costs only the rows read so far.
+    asked after each chunk: the scan writes nothing, so a stop during it
+    costs only the rows read so far.
     """
     scan = FileScan()
     # 8 bytes a row, where a set of a million email strings would cost well
     # over 100 MB.
     hashes = array("q")
-    unit_column = columns.index("organizational_unit_code")
-    collect_units = options.organizational_units and unit_column is not None
+    collect_units = (
+        options.organizational_units
+        and columns.index("organizational_unit_code") is not None
+    )
     first_definitions: dict[str, tuple[str, str | None]] = {}
-    for row in rows:
-        scan.total_rows += 1
-        if scan.total_rows % SCAN_STOP_CHECK_ROWS == 0 and should_stop():
+    for chunk in chunks:
+        scan.total_rows += len(chunk)
+        if should_stop():
             raise JobInterrupted()
-        key = email_key(row, columns)
-        if key:
-            hashes.append(hash(key))
-        if not collect_units:
-            continue
-        code = _cell_text(row, unit_column)
-        if not code:
-            continue
-        definition = (
-            _cell_text(row, columns.index("organizational_unit_name")),
-            _cell_text(row, columns.index("parent_organizational_unit_code")) or None,
-        )
-        first = first_definitions.setdefault(code, definition)
-        if first is definition:
-            scan.first_unit_rows[code] = row.number
-        elif first == definition:
-            continue
-        scan.unit_definitions.append(
-            UnitDefinition(
-                row=row.number, code=code, name=definition[0], parent_code=definition[1]
-            )
-        )
+        hashes.extend(map(hash, filter(None, email_keys(chunk, columns))))
+        if collect_units:
+            _collect_unit_definitions(chunk, columns, scan, first_definitions)
     if hashes:
         values, counts = np.unique(
             np.frombuffer(hashes, dtype=np.int64), return_counts=True
@@ -165,6 +153,61 @@ def scan_rows(
             int(value) for value in values[counts > 1]
         )
     return scan
+
+
+def _collect_unit_definitions(
+    chunk: list[SheetRow],
+    columns: ColumnMap,
+    scan: FileScan,
+    first_definitions: dict[str, tuple[str, str | None]],
+) -> None:
+    """Add the chunk's first definition of each unit and every row that differs from it.
+
+    A chunk of a staff list names few distinct units, so the rows are
+    grouped by definition first, and only definitions that differ from
+    their unit's first one send the rows that give them to the planner.
+    """
+    definitions = list(
+        zip(
+            cell_texts(chunk, columns.index("organizational_unit_code")),
+            cell_texts(chunk, columns.index("organizational_unit_name")),
+            cell_texts(chunk, columns.index("parent_organizational_unit_code")),
+            strict=True,
+        )
+    )
+    first_index: dict[tuple[str, str, str], int] = {}
+    for index, definition in enumerate(definitions):
+        first_index.setdefault(definition, index)
+
+    chosen: list[int] = []
+    differing: set[tuple[str, str, str]] = set()
+    for (code, name, parent), index in first_index.items():
+        if not code:
+            continue
+        unit_definition = (name, parent or None)
+        first = first_definitions.get(code)
+        if first is None:
+            first_definitions[code] = unit_definition
+            scan.first_unit_rows[code] = chunk[index].number
+            chosen.append(index)
+        elif first != unit_definition:
+            differing.add((code, name, parent))
+    if differing:
+        chosen += [
+            index
+            for index, definition in enumerate(definitions)
+            if definition in differing
+        ]
+    for index in sorted(chosen):
+        code, name, parent = definitions[index]
+        scan.unit_definitions.append(
+            UnitDefinition(
+                row=chunk[index].number,
+                code=code,
+                name=name,
+                parent_code=parent or None,
+            )
+        )
 
 
 @dataclass
@@ -305,7 +348,7 @@ class ImportJobProcessor:
 
         with open_sheet(upload, self._limits, work_dir) as sheet:
             columns = validate_header(sheet.header, setup.options)
-            scan = scan_rows(sheet.rows, columns, setup.options, self._should_stop)
+            scan = scan_rows(sheet.chunks, columns, setup.options, self._should_stop)
             encoding, separator = sheet.encoding, sheet.separator
         if scan.total_rows == 0:
             raise FileUnreadable(messages.NO_DATA_ROWS)
@@ -351,11 +394,13 @@ class ImportJobProcessor:
             countries=setup.countries,
             email_checker=EmailChecker(check_dns=self._settings.import_check_email_dns),
         )
-        with open_sheet(upload, self._limits, work_dir) as sheet:
+        with open_sheet(
+            upload, self._limits, work_dir, self._settings.import_chunk_rows
+        ) as sheet:
             self._apply_rows(
                 session,
                 job,
-                sheet.rows,
+                sheet.chunks,
                 columns,
                 scan,
                 plan.errors,
@@ -370,7 +415,7 @@ class ImportJobProcessor:
         self,
         session: Session,
         job: ImportJob,
-        rows: Iterator[SheetRow],
+        chunks: Iterable[list[SheetRow]],
         columns: ColumnMap,
         scan: FileScan,
         unit_errors: dict[int, dict[str, list[str]]],
@@ -384,41 +429,43 @@ class ImportJobProcessor:
             if setup.options.organizational_units
             else None
         )
-        chunk = _Chunk()
-        for row in rows:
-            duplicate_of = None
-            key = email_key(row, columns)
-            if key and hash(key) in scan.repeated_email_hashes:
-                duplicate_of = first_rows.setdefault(key, row.number)
-                if duplicate_of == row.number:
-                    duplicate_of = None
-            if row.number <= setup.checkpoint_row:
+        for read in chunks:
+            # Repeated emails are counted from the top of the file, so that a
+            # resumed job names the same first rows.
+            duplicates = _repeated_email_rows(read, columns, scan, first_rows)
+            if read[-1].number <= setup.checkpoint_row:
                 # A resumed job reads past the rows it applied before; a stop
                 # is honoured there too, as in the scan.
-                if row.number % SCAN_STOP_CHECK_ROWS == 0 and self._should_stop():
+                if self._should_stop():
                     raise JobInterrupted()
                 continue
+            skipped = _rows_up_to(read, setup.checkpoint_row)
+            pending = read[skipped:]
 
-            validated = validator.validate(row)
-            errors = {column: list(found) for column, found in validated.errors.items()}
-            if duplicate_of is not None:
-                errors.setdefault("email", []).append(
-                    messages.email_used_on_row(duplicate_of)
+            chunk = _Chunk(size=len(pending), last_row=pending[-1].number)
+            row_unit_codes = cell_texts(pending, unit_column) if unit_errors else []
+            for index, validated in enumerate(validate_chunk(validator, pending)):
+                duplicate_of = duplicates.get(skipped + index)
+                row_unit_errors = (
+                    scan.unit_errors_of(
+                        unit_errors, validated.number, row_unit_codes[index]
+                    )
+                    if row_unit_codes and unit_column is not None
+                    else {}
                 )
-            row_unit_errors = (
-                scan.unit_errors_of(
-                    unit_errors, row.number, _cell_text(row, unit_column)
-                )
-                if unit_column is not None
-                else {}
-            )
-            for column, found in row_unit_errors.items():
-                errors.setdefault(column, []).extend(found)
-            chunk.add(row.number, validated, errors)
-            if chunk.size >= self._settings.import_chunk_rows:
-                self._commit_chunk(session, job, chunk, writer)
-                chunk = _Chunk()
-        if chunk.size:
+                if not (validated.errors or duplicate_of or row_unit_errors):
+                    chunk.valid.append(validated)
+                    continue
+                errors = {
+                    column: list(found) for column, found in validated.errors.items()
+                }
+                if duplicate_of is not None:
+                    errors.setdefault("email", []).append(
+                        messages.email_used_on_row(duplicate_of)
+                    )
+                for column, found in row_unit_errors.items():
+                    errors.setdefault(column, []).extend(found)
+                chunk.errors.append((validated.number, errors))
             self._commit_chunk(session, job, chunk, writer)
 
     def _commit_chunk(
@@ -520,15 +567,39 @@ class ImportJobProcessor:
 class _Chunk:
     """Rows read since the last commit: the valid ones and the reported ones."""
 
-    valid: list = field(default_factory=list)  # type: ignore[type-arg]
+    valid: list[ValidatedRow] = field(default_factory=list)
     errors: list[tuple[int, dict[str, list[str]]]] = field(default_factory=list)
     size: int = 0
     last_row: int = 0
 
-    def add(self, number: int, validated: object, errors: dict[str, list[str]]) -> None:
-        if errors:
-            self.errors.append((number, errors))
-        else:
-            self.valid.append(validated)
-        self.size += 1
-        self.last_row = number
+
+def _rows_up_to(rows: list[SheetRow], last_number: int) -> int:
+    """Return how many of the rows, which are in file order, are numbered up to ``last_number``."""
+    return bisect_right([row.number for row in rows], last_number)
+
+
+def _repeated_email_rows(
+    rows: list[SheetRow],
+    columns: ColumnMap,
+    scan: FileScan,
+    first_rows: dict[str, int],
+) -> dict[int, int]:
+    """Map the index of each row whose email came before to that first row's number.
+
+    ``first_rows`` keeps the first row of every repeated email between calls.
+    """
+    repeated = scan.repeated_email_hashes
+    if not repeated:
+        return {}
+    keys = email_keys(rows, columns)
+    hashes = list(map(hash, keys))
+    if repeated.isdisjoint(hashes):
+        return {}
+    duplicates: dict[int, int] = {}
+    for index, (key, key_hash) in enumerate(zip(keys, hashes, strict=True)):
+        if key and key_hash in repeated:
+            number = rows[index].number
+            first = first_rows.setdefault(key, number)
+            if first != number:
+                duplicates[index] = first
+    return duplicates

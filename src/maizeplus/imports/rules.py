@@ -9,7 +9,9 @@ the pipeline's; their messages are in ``messages``.
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import NamedTuple
 
 from maizeplus.imports import messages
@@ -21,7 +23,7 @@ from maizeplus.imports.email_check import EmailChecker
 # NBSP, and line breaks. Line breaks inside a value are kept.
 TRIMMED = " \t\r\n\u00a0"
 
-_BOOLEANS = {"true": True, "false": False}
+BOOLEANS = {"true": True, "false": False}
 _EMAIL = Column.EMAIL.value
 _ENABLED = Column.ENABLED.value
 
@@ -82,16 +84,52 @@ _FIELD_OF_COLUMN = {
 }
 
 
-class _Step(NamedTuple):
-    field: int  # position of the column's value among ``_VALUE_FIELDS``
+class RuleKind(enum.Enum):
+    """The kinds of column rule, each with its own check."""
+
+    EMAIL = "email"
+    TEXT = "text"
+    CODE = "code"
+    ENABLED = "enabled"
+
+
+@dataclass(frozen=True)
+class ColumnRule:
+    """What one column must contain, as data that both row and chunk checks read.
+
+    ``required`` applies to text; ``codes`` and ``normalise`` to codes.
+    """
+
+    column: Column
+    kind: RuleKind
+    required: bool = False
+    codes: frozenset[str] = frozenset()
+    normalise: Callable[[str], str] = str
+
+    @property
+    def name(self) -> str:
+        return self.column.value
+
+
+class ColumnStep(NamedTuple):
+    """The rule of one column of the file and where its cell and value go."""
+
+    field: int  # position of the column's value among the value fields
     cell: int  # index of the column's cell in the row
+    rule: ColumnRule
     check: CellCheck
 
 
 class RowValidator:
     """The row rules of one job, applied to one row at a time."""
 
-    __slots__ = ("_absent_values", "_email_checker", "_padding", "_present", "_steps")
+    __slots__ = (
+        "_absent_values",
+        "_email_checker",
+        "_padding",
+        "_present",
+        "steps",
+    )
 
     def __init__(
         self,
@@ -108,22 +146,40 @@ class RowValidator:
         known ISO 3166-1 alpha-2 codes, in any letter case.
         """
         self._email_checker = email_checker or EmailChecker()
-        checks = _column_checks(
-            self._check_email,
+        rules = column_rules(
             options,
             frozenset(code.lower() for code in languages),
             frozenset(code.upper() for code in countries),
         )
         # Only the columns of the file get a step; the others stay None.
-        self._steps = tuple(
-            _Step(_VALUE_FIELDS.index(_FIELD_OF_COLUMN[column]), index, checks[column])
+        self.steps = tuple(
+            ColumnStep(
+                _VALUE_FIELDS.index(_FIELD_OF_COLUMN[column]),
+                index,
+                rules[column],
+                self._cell_check(rules[column]),
+            )
             for column in Column
             if (index := columns.index(column)) is not None
         )
-        width = max((step.cell + 1 for step in self._steps), default=0)
+        width = max((step.cell + 1 for step in self.steps), default=0)
         self._padding: tuple[Cell, ...] = ("",) * width
         self._absent_values: list[object] = [None] * len(_VALUE_FIELDS)
         self._present = columns.present
+
+    @property
+    def email_checker(self) -> EmailChecker:
+        return self._email_checker
+
+    @property
+    def present(self) -> frozenset[str]:
+        """The columns of the file, which ``ValidatedRow.present`` carries."""
+        return self._present
+
+    @property
+    def width(self) -> int:
+        """The number of cells a row needs so that every checked column has one."""
+        return len(self._padding)
 
     def validate(self, row: SheetRow) -> ValidatedRow:
         """Check every rule on the row and return its values with every error."""
@@ -133,10 +189,19 @@ class RowValidator:
             cells = cells + self._padding[len(cells) :]
         errors: dict[str, list[str]] = {}
         values = self._absent_values.copy()
-        for field, index, check in self._steps:
+        for field, index, _rule, check in self.steps:
             values[field] = check(cells[index], errors)
         # tuple.__new__ is what ValidatedRow._make calls, without its overhead.
         return tuple.__new__(ValidatedRow, (row.number, errors, *values, self._present))
+
+    def _cell_check(self, rule: ColumnRule) -> CellCheck:
+        if rule.kind is RuleKind.EMAIL:
+            return self._check_email
+        if rule.kind is RuleKind.TEXT:
+            return _text_check(rule.column, required=rule.required)
+        if rule.kind is RuleKind.CODE:
+            return _code_check(rule.column, rule.codes, rule.normalise)
+        return _check_enabled
 
     def _check_email(self, cell: Cell, errors: dict[str, list[str]]) -> str | None:
         if type(cell) is not str:
@@ -153,34 +218,42 @@ class RowValidator:
         return address
 
 
-def _column_checks(
-    check_email: CellCheck,
+def column_rules(
     options: TenantImportOptions,
     languages: frozenset[str],
     countries: frozenset[str],
-) -> dict[Column, CellCheck]:
+) -> dict[Column, ColumnRule]:
+    """Return the rule of every column for a tenant with these options."""
+
+    def text(column: Column, required: bool) -> ColumnRule:
+        return ColumnRule(column, RuleKind.TEXT, required=required)
+
     return {
-        Column.EMAIL: check_email,
-        Column.CID: _text_check(Column.CID, required=options.external_ids),
-        Column.FIRST_NAME: _text_check(Column.FIRST_NAME, required=True),
-        Column.LAST_NAME: _text_check(Column.LAST_NAME, required=True),
-        Column.ENABLED: _check_enabled,
-        Column.LANGUAGE_ID: _code_check(Column.LANGUAGE_ID, languages, str.lower),
-        Column.COUNTRY_ID: _code_check(Column.COUNTRY_ID, countries, str.upper),
-        Column.BUSINESS_UNIT_CODE: _text_check(
-            Column.BUSINESS_UNIT_CODE, required=options.business_units
+        Column.EMAIL: ColumnRule(Column.EMAIL, RuleKind.EMAIL),
+        Column.CID: text(Column.CID, options.external_ids),
+        Column.FIRST_NAME: text(Column.FIRST_NAME, True),
+        Column.LAST_NAME: text(Column.LAST_NAME, True),
+        Column.ENABLED: ColumnRule(Column.ENABLED, RuleKind.ENABLED),
+        Column.LANGUAGE_ID: ColumnRule(
+            Column.LANGUAGE_ID, RuleKind.CODE, codes=languages, normalise=str.lower
         ),
-        Column.BUSINESS_UNIT_NAME: _text_check(
-            Column.BUSINESS_UNIT_NAME, required=options.business_units
+        Column.COUNTRY_ID: ColumnRule(
+            Column.COUNTRY_ID, RuleKind.CODE, codes=countries, normalise=str.upper
         ),
-        Column.ORGANIZATIONAL_UNIT_CODE: _text_check(
-            Column.ORGANIZATIONAL_UNIT_CODE, required=options.organizational_units
+        Column.BUSINESS_UNIT_CODE: text(
+            Column.BUSINESS_UNIT_CODE, options.business_units
         ),
-        Column.ORGANIZATIONAL_UNIT_NAME: _text_check(
-            Column.ORGANIZATIONAL_UNIT_NAME, required=options.organizational_units
+        Column.BUSINESS_UNIT_NAME: text(
+            Column.BUSINESS_UNIT_NAME, options.business_units
         ),
-        Column.PARENT_ORGANIZATIONAL_UNIT_CODE: _text_check(
-            Column.PARENT_ORGANIZATIONAL_UNIT_CODE, required=False
+        Column.ORGANIZATIONAL_UNIT_CODE: text(
+            Column.ORGANIZATIONAL_UNIT_CODE, options.organizational_units
+        ),
+        Column.ORGANIZATIONAL_UNIT_NAME: text(
+            Column.ORGANIZATIONAL_UNIT_NAME, options.organizational_units
+        ),
+        Column.PARENT_ORGANIZATIONAL_UNIT_CODE: text(
+            Column.PARENT_ORGANIZATIONAL_UNIT_CODE, False
         ),
     }
 
@@ -236,7 +309,7 @@ def _check_enabled(cell: Cell, errors: dict[str, list[str]]) -> bool | None:
     text = cell.strip(TRIMMED)
     if not text:
         return None
-    enabled = _BOOLEANS.get(text.lower())
+    enabled = BOOLEANS.get(text.lower())
     if enabled is None:
         errors[_ENABLED] = [messages.INVALID_ENABLED]
     return enabled

@@ -3,7 +3,7 @@
 Readers yield cells as the file has them; they never trim values, which the
 row rules do. Every problem with the file as a whole raises ``FileUnreadable``
 (or its subclass ``LimitExceeded``), both from ``open_sheet`` and while
-``Sheet.rows`` is iterated.
+``Sheet.rows`` or ``Sheet.chunks`` is iterated.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Generator, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from itertools import chain, islice
 from pathlib import Path
 
 from maizeplus.imports.cells import SheetRow
@@ -35,6 +36,8 @@ __all__ = [
 
 # Characters of a blank row: spaces, tabs, no-break spaces and line breaks.
 BLANK_CHARACTERS = " \t\u00a0\r\n"
+# Rows that ``Sheet.chunks`` yields at a time, unless ``open_sheet`` is told.
+DEFAULT_CHUNK_ROWS = 5_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,20 +47,32 @@ class Sheet:
     ``encoding`` and ``separator`` are those chosen for a CSV file and None for
     XLSX. ``header`` is the record numbered 1: the first line of a CSV file, or
     row 1 of the worksheet, which is empty when the sheet has no row 1.
-    ``rows`` yields the records after it, skipping those whose cells are all
-    blank; trailing empty cells are trimmed from every row.
+    ``chunks`` yields the records after it in lists, skipping those whose
+    cells are all blank; trailing empty cells are trimmed from every row.
+    ``rows`` yields the same records one at a time. Iterate one of the two.
     """
 
     format: FileFormat
     encoding: str | None
     separator: str | None
     header: SheetRow
-    rows: Iterator[SheetRow]
+    chunks: Iterator[list[SheetRow]]
+
+    @property
+    def rows(self) -> Iterator[SheetRow]:
+        return chain.from_iterable(self.chunks)
 
 
 @contextmanager
-def open_sheet(path: Path, limits: ReadLimits, work_dir: Path) -> Iterator[Sheet]:
+def open_sheet(
+    path: Path,
+    limits: ReadLimits,
+    work_dir: Path,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+) -> Iterator[Sheet]:
     """Open a stored upload for reading; ``work_dir`` receives temporary files.
+
+    ``chunk_rows`` is the length of the lists of ``Sheet.chunks``, but the last.
 
     Raises ``FileUnreadable`` when the file is not CSV or XLSX, is damaged, or
     exceeds a limit.
@@ -77,8 +92,8 @@ def open_sheet(path: Path, limits: ReadLimits, work_dir: Path) -> Iterator[Sheet
         resources.callback(records.close)
 
         header, first_data_row = _split_header(records)
-        rows = _data_rows(first_data_row, records, limits)
-        yield Sheet(file_format, encoding, separator, header, rows)
+        chunks = _data_chunks(first_data_row, records, limits, chunk_rows)
+        yield Sheet(file_format, encoding, separator, header, chunks)
 
 
 def _check_file_size(path: Path, limits: ReadLimits) -> None:
@@ -109,24 +124,37 @@ def _split_header(
     return SheetRow(1, ()), first
 
 
-def _data_rows(
-    first: SheetRow | None, records: Iterator[SheetRow], limits: ReadLimits
-) -> Iterator[SheetRow]:
+def _data_chunks(
+    first: SheetRow | None,
+    records: Iterator[SheetRow],
+    limits: ReadLimits,
+    chunk_rows: int,
+) -> Iterator[list[SheetRow]]:
+    if first is not None:
+        records = chain((first,), records)
     count = 0
-    if first is not None and not is_blank(first):
-        count = 1
-        yield first
-    for row in records:
-        if is_blank(row):
-            continue
-        count += 1
+    while read := list(islice(records, chunk_rows)):
+        # Most rows start with a cell of text, which settles that they are
+        # not blank without a call.
+        chunk = [
+            row
+            for row in read
+            if (
+                row.cells
+                and type(first_cell := row.cells[0]) is str
+                and first_cell.strip(BLANK_CHARACTERS)
+            )
+            or not is_blank(row)
+        ]
+        count += len(chunk)
         if count > limits.max_rows:
             raise LimitExceeded(
                 "The file has more data rows than "
                 f"{limit_text('import_max_rows', limits.max_rows)}. "
                 "Split it into smaller files."
             )
-        yield row
+        if chunk:
+            yield chunk
 
 
 def is_blank(row: SheetRow) -> bool:
