@@ -24,6 +24,7 @@ from maizeplus.jobs.worker import WorkerThread
 from maizeplus.kit.body_limit import BodySizeLimit
 from maizeplus.kit.errors import install_error_handlers
 from maizeplus.kit.health import router as health_router
+from maizeplus.kit.listing_index import ListingIndexCache
 from maizeplus.kit.metrics import RequestMetrics
 from maizeplus.kit.readiness import ReadinessProbe
 from maizeplus.settings import Settings, get_settings
@@ -66,6 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.listing_indexes = ListingIndexCache()
     app.add_middleware(BodySizeLimit, limit=lambda: settings.import_max_upload_bytes)
     # Added last, so it is the outermost of the two and also counts the 413s.
     app.add_middleware(RequestMetrics)

@@ -8,7 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal, TypeVar
 
-from sqlalchemy import ColumnElement, and_, func, insert, select, update
+from sqlalchemy import ColumnElement, and_, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -19,6 +19,7 @@ from maizeplus.catalog.models import (
     CourseProgress,
     Topic,
 )
+from maizeplus.kit.listing_index import Listing, PageStart, page_ids
 from maizeplus.users.models import User
 
 CatalogueModel = type[Topic] | type[Course] | type[Certification]
@@ -40,38 +41,32 @@ def _chunks(
 # --- catalogue export ---------------------------------------------------------
 
 
-async def count_catalogue(
-    session: AsyncSession, model: CatalogueModel, tenant_id: int
-) -> int:
-    """Count the tenant's topics, courses or certifications."""
-    statement = (
-        select(func.count()).select_from(model).where(model.tenant_id == tenant_id)
+def catalogue_listing(model: CatalogueModel, tenant_id: int) -> Listing:
+    """The tenant's topics, courses or certifications, as their export lists them."""
+    return Listing(
+        name=model.__tablename__,
+        tenant_id=tenant_id,
+        tables=(model.__tablename__,),
+        ids=select(model.id).where(model.tenant_id == tenant_id),
+        id_column=model.id,
     )
-    return int((await session.execute(statement)).scalar_one())
 
 
 async def catalogue_page(
-    session: AsyncSession, model: type[RowT], tenant_id: int, *, offset: int, limit: int
+    session: AsyncSession, model: type[RowT], listing: Listing, start: PageStart
 ) -> list[RowT]:
     """Return one page of the tenant's topics, courses or certifications, by id.
 
-    The page's ids come from the primary key index alone, and only those rows
-    are read ("deferred join").
+    The page's ids come from the primary key index alone, from the page's
+    anchor on, and only those rows are read.
     """
-    page_ids = (
-        select(model.id)
-        .where(model.tenant_id == tenant_id)
-        .order_by(model.tenant_id, model.id)
-        .offset(offset)
-        .limit(limit)
-        .subquery("page_ids")
-    )
+    ids = page_ids(listing, start).subquery("page_ids")
     statement = (
         select(model)
         .join_from(
-            page_ids,
+            ids,
             model,
-            and_(model.tenant_id == tenant_id, model.id == page_ids.c.id),
+            and_(model.tenant_id == listing.tenant_id, model.id == ids.c.id),
         )
         .order_by(model.id)
     )
@@ -110,35 +105,27 @@ def _of_active_users(model: ProgressModel, tenant_id: int) -> ColumnElement[bool
     return and_(model.tenant_id == tenant_id, model.user_id.not_in(deactivated))
 
 
-async def count_progress(
-    session: AsyncSession, model: ProgressModel, tenant_id: int
-) -> int:
-    """Count the progress rows of the tenant's active users."""
-    statement = (
-        select(func.count())
-        .select_from(model)
-        .where(_of_active_users(model, tenant_id))
+def progress_listing(model: ProgressModel, tenant_id: int) -> Listing:
+    """The progress rows of the tenant's active users, as their export lists them.
+
+    A user's deactivation changes which rows are listed, so the users table's
+    version counts too.
+    """
+    return Listing(
+        name=model.__tablename__,
+        tenant_id=tenant_id,
+        tables=(model.__tablename__, User.__tablename__),
+        ids=select(model.id).where(_of_active_users(model, tenant_id)),
+        id_column=model.id,
     )
-    return int((await session.execute(statement)).scalar_one())
 
 
 async def progress_page(
-    session: AsyncSession,
-    model: ProgressModel,
-    tenant_id: int,
-    *,
-    offset: int,
-    limit: int,
+    session: AsyncSession, model: ProgressModel, listing: Listing, start: PageStart
 ) -> list[ExportedProgress]:
     """Return one page of the progress of active users, by id, with each user's uuid."""
-    page_ids = (
-        select(model.id)
-        .where(_of_active_users(model, tenant_id))
-        .order_by(model.tenant_id, model.id)
-        .offset(offset)
-        .limit(limit)
-        .subquery("page_ids")
-    )
+    tenant_id = listing.tenant_id
+    ids = page_ids(listing, start).subquery("page_ids")
     columns: list[Any] = [
         User.uuid,
         _item_column(model),
@@ -154,8 +141,8 @@ async def progress_page(
         ]
     statement = (
         select(*columns)
-        .select_from(page_ids)
-        .join(model, and_(model.tenant_id == tenant_id, model.id == page_ids.c.id))
+        .select_from(ids)
+        .join(model, and_(model.tenant_id == tenant_id, model.id == ids.c.id))
         .join(User, and_(User.tenant_id == tenant_id, User.id == model.user_id))
         .order_by(model.id)
     )

@@ -41,7 +41,9 @@ async def list_topics(
     session: SessionDep, tenant: CurrentTenant, paging: PageQuery
 ) -> JSONResponse:
     """Topics in id order."""
-    result = await service.export_topics(session, tenant.tenant_id, paging.request)
+    result = await service.export_topics(
+        session, tenant.tenant_id, paging.request, paging.indexes
+    )
     items = [TopicResource(id=topic.id, name=topic.name) for topic in result.items]
     return page_response(TopicPage, items, total=result.total, parameters=paging)
 
@@ -56,7 +58,9 @@ async def list_courses(
     session: SessionDep, tenant: CurrentTenant, paging: PageQuery
 ) -> JSONResponse:
     """Courses in id order; ``duration`` is in minutes."""
-    result = await service.export_courses(session, tenant.tenant_id, paging.request)
+    result = await service.export_courses(
+        session, tenant.tenant_id, paging.request, paging.indexes
+    )
     items = [
         CourseResource(
             id=course.id,
@@ -83,7 +87,7 @@ async def list_certifications(
 ) -> JSONResponse:
     """Certifications in id order."""
     result = await service.export_certifications(
-        session, tenant.tenant_id, paging.request
+        session, tenant.tenant_id, paging.request, paging.indexes
     )
     items = [CertificationResource(id=item.id, name=item.name) for item in result.items]
     return page_response(
@@ -125,7 +129,7 @@ async def list_course_progress(
 ) -> JSONResponse:
     """Course progress in id order; join ``user.uuid`` with the users export."""
     result = await service.export_course_progress(
-        session, tenant.tenant_id, paging.request
+        session, tenant.tenant_id, paging.request, paging.indexes
     )
     items = [_course_progress(row) for row in result.items]
     return page_response(
@@ -144,7 +148,7 @@ async def list_certification_progress(
 ) -> JSONResponse:
     """Certification progress in id order; join ``user.uuid`` with the users export."""
     result = await service.export_certification_progress(
-        session, tenant.tenant_id, paging.request
+        session, tenant.tenant_id, paging.request, paging.indexes
     )
     items = [_certification_progress(row) for row in result.items]
     return page_response(

@@ -13,6 +13,7 @@ from maizeplus.imports.models import ImportJob, ImportRowError, ImportUploadChun
 from maizeplus.reference.models import Country, Language
 from maizeplus.tenants.models import (
     BusinessUnit,
+    DataVersion,
     IdCounter,
     OrganizationalUnit,
     ReportReceiver,
@@ -30,6 +31,7 @@ __all__ = [
     "Country",
     "Course",
     "CourseProgress",
+    "DataVersion",
     "IdCounter",
     "ImportJob",
     "ImportRowError",

@@ -13,6 +13,7 @@ from fastapi import Depends, Header, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from maizeplus.kit.listing_index import ListingIndexCache
 from maizeplus.kit.pagination import (
     PageLinks,
     PageRequest,
@@ -26,10 +27,12 @@ ItemT = TypeVar("ItemT", bound=BaseModel)
 
 @dataclass(frozen=True)
 class PageParameters:
-    """A validated page request and the links builder for the request's URL."""
+    """A validated page request, the links builder for the request's URL, and
+    the process's cache of listing indexes that exports seek with."""
 
     request: PageRequest
     links: PageLinks
+    indexes: ListingIndexCache
 
 
 async def page_parameters(
@@ -58,6 +61,7 @@ async def page_parameters(
             absolute_path(request, request.url.path),
             request.query_params.multi_items(),
         ),
+        indexes=request.app.state.listing_indexes,
     )
 
 

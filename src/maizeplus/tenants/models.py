@@ -57,6 +57,25 @@ class IdCounter(Base):
     next_id: Mapped[int] = mapped_column(BigInteger)
 
 
+class DataVersion(Base):
+    """A counter that database triggers raise whenever rows of a tenant's table come or go.
+
+    Exports cache their row counts and page positions per version, so an
+    unchanged version means the cache still holds. Triggers (migration 0004)
+    raise it on every insert and delete, and on users whose ``deactivated_at``
+    changes; they do not react to other updates, which keep row positions.
+    The row outlives its tenant on purpose: SQLite may give a deleted
+    tenant's id to a new tenant, whose versions must then go on rising
+    rather than start again at one that a cache may hold.
+    """
+
+    __tablename__ = "data_versions"
+
+    tenant_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    table_name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger)
+
+
 class BusinessUnit(Base):
     """A business unit of a tenant, identified by its code."""
 

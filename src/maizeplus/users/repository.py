@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from maizeplus.kit.listing_index import Listing, PageStart, page_ids
 from maizeplus.reference.models import Country, Language
 from maizeplus.tenants.models import BusinessUnit, OrganizationalUnit
 from maizeplus.users.models import User
@@ -60,6 +61,17 @@ async def count_active_users(session: AsyncSession, tenant_id: int) -> int:
     return int((await session.execute(statement)).scalar_one())
 
 
+def active_users(tenant_id: int) -> Listing:
+    """The tenant's users that are not deactivated, as the users export lists them."""
+    return Listing(
+        name="users",
+        tenant_id=tenant_id,
+        tables=("users",),
+        ids=select(User.id).where(_is_active(tenant_id)),
+        id_column=User.id,
+    )
+
+
 def _join_relations(
     statement: AnySelect, relations: UserRelations, tenant_language: str
 ) -> AnySelect:
@@ -103,28 +115,20 @@ def _join_relations(
 
 async def active_users_page(
     session: AsyncSession,
-    tenant_id: int,
+    listing: Listing,
+    start: PageStart,
     *,
-    offset: int,
-    limit: int,
     relations: UserRelations,
     tenant_language: str,
 ) -> list[ExportedUser]:
     """Return one page of the tenant's active users in key order, with relations.
 
-    The page's ids come first from the partial index on ``(tenant_id, id)``, and
-    only those rows are read and joined ("deferred join"), so skipping many
-    pages costs an index scan rather than the joins of every skipped row.
+    The page's ids come first from the partial index on ``(tenant_id, id)``,
+    from the page's anchor on, and only those rows are read and joined.
     A user without a language is joined with ``tenant_language``.
     """
-    page_ids = (
-        select(User.id)
-        .where(_is_active(tenant_id))
-        .order_by(User.tenant_id, User.id)
-        .offset(offset)
-        .limit(limit)
-        .subquery("page_ids")
-    )
+    tenant_id = listing.tenant_id
+    ids = page_ids(listing, start).subquery("page_ids")
     columns: list[Any] = [
         User.uuid,
         User.cid,
@@ -134,7 +138,7 @@ async def active_users_page(
         User.enabled,
     ]
     statement = select(*columns).join_from(
-        page_ids, User, and_(User.tenant_id == tenant_id, User.id == page_ids.c.id)
+        ids, User, and_(User.tenant_id == tenant_id, User.id == ids.c.id)
     )
     statement = _join_relations(statement, relations, tenant_language)
     rows = await session.execute(statement.order_by(User.id))

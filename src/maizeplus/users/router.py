@@ -98,6 +98,7 @@ async def list_users(
         tenant_id=tenant.tenant_id,
         tenant_language=tenant.language_code,
         page=paging.request,
+        indexes=paging.indexes,
         include=include,
     )
     items = [_user_resource(user, export.includes) for user in export.page.items]

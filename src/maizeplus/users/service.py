@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from maizeplus.kit.errors import DomainError
-from maizeplus.kit.pagination import PageRequest, PageResult, read_page
+from maizeplus.kit.listing_index import ListingIndexCache, PageStart, read_seek_page
+from maizeplus.kit.pagination import PageRequest, PageResult
 from maizeplus.users import repository
 from maizeplus.users.repository import ExportedUser, UserRelations
 
@@ -70,6 +71,7 @@ async def export_users(
     tenant_id: int,
     tenant_language: str,
     page: PageRequest,
+    indexes: ListingIndexCache,
     include: str | None,
 ) -> UsersExport:
     """Read one page of the tenant's users, leaving out deactivated ones.
@@ -84,17 +86,16 @@ async def export_users(
         business_unit=UserInclude.BUSINESS_UNIT in includes,
     )
 
-    async def count() -> int:
-        return await repository.count_active_users(session, tenant_id)
+    listing = repository.active_users(tenant_id)
 
-    async def read(offset: int, limit: int) -> list[ExportedUser]:
+    async def read(start: PageStart) -> list[ExportedUser]:
         return await repository.active_users_page(
             session,
-            tenant_id,
-            offset=offset,
-            limit=limit,
+            listing,
+            start,
             relations=relations,
             tenant_language=tenant_language,
         )
 
-    return UsersExport(page=await read_page(page, count, read), includes=includes)
+    result = await read_seek_page(session, indexes, listing, page, read)
+    return UsersExport(page=result, includes=includes)
