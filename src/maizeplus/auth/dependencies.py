@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from maizeplus.auth.models import AccessToken
 from maizeplus.auth.tokens import token_digest
@@ -47,18 +48,10 @@ bearer_scheme = HTTPBearer(
 )
 
 
-async def authenticate(
-    request: Request,
-    session: SessionDep,
-    _credentials: Annotated[
-        HTTPAuthorizationCredentials | None, Depends(bearer_scheme)
-    ],
-) -> TenantContext:
-    """Resolve the bearer token to its tenant, or raise a 401."""
-    token = bearer_token(request)
-    if token is None:
-        raise Unauthenticated()
-    await begin_read_only(session)
+async def tenant_for_access_token(
+    session: AsyncSession, token: str
+) -> TenantContext | None:
+    """Return the tenant of a valid (known, unexpired, unrevoked) access token, or None."""
     row = (
         await session.execute(
             select(AccessToken.id, Tenant)
@@ -71,9 +64,9 @@ async def authenticate(
         )
     ).first()
     if row is None:
-        raise Unauthenticated()
+        return None
     access_token_id, tenant = row
-    context = TenantContext(
+    return TenantContext(
         tenant_id=tenant.id,
         name=tenant.name,
         language_code=tenant.language_code,
@@ -83,6 +76,23 @@ async def authenticate(
         organizational_units=tenant.organizational_units,
         access_token_id=access_token_id,
     )
+
+
+async def authenticate(
+    request: Request,
+    session: SessionDep,
+    _credentials: Annotated[
+        HTTPAuthorizationCredentials | None, Depends(bearer_scheme)
+    ],
+) -> TenantContext:
+    """Resolve the bearer token to its tenant, or raise a 401."""
+    token = bearer_token(request)
+    if token is None:
+        raise Unauthenticated()
+    await begin_read_only(session)
+    context = await tenant_for_access_token(session, token)
+    if context is None:
+        raise Unauthenticated()
     # End the lookup's transaction before the route reads the request body,
     # which takes as long as the client needs to send an upload. An open
     # transaction would block WAL checkpoints on SQLite and keep a pooled
