@@ -1,13 +1,17 @@
 """The floor and the baseline of an import, measured on the same file and machine.
 
 The floor is the cheapest way to do an import's work here. It reads the file
-with the standard library's ``csv.reader`` (for XLSX, with the service's own
-streaming reader, the fastest bounded one there is), and it writes every row
-with the database's bulk path. On SQLite that is one transaction of batched
-upserts; on PostgreSQL, COPY into a staging table and one merge. It checks no
-rule, so the service can only approach it.
+with the fastest reader there is: the standard library's ``csv.reader``, or
+for XLSX python-calamine, which reads about 8 times faster than the
+service's streaming reader but holds the whole sheet in memory (about 1 GB
+for a million rows). It writes every row with the database's bulk path. On
+SQLite that is one transaction of batched upserts; on PostgreSQL, COPY into
+a staging table and one merge. It checks no rule, so the service can only
+approach it.
 
-The baseline is the naive way: one ORM lookup and one flush per row.
+The baseline is the naive way: row-by-row ORM upserts, each row looked up by
+email, added or changed, and committed in a transaction of its own, as an
+ORM's ``update_or_create`` does under autocommit. It checks no rule either.
 
 Both write into a tenant of a fresh database with the service's indexes. The
 units that a row names are created the first time they appear.
@@ -17,19 +21,18 @@ from __future__ import annotations
 
 import csv
 import os
-import tempfile
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from python_calamine import CalamineWorkbook
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import maizeplus.db.models  # noqa: F401 - every table, for the ORM baseline
 from maizeplus.db.engine import create_sync_engine
-from maizeplus.imports.readers import ReadLimits, open_sheet
 from maizeplus.imports.user_table import INSERT_COLUMNS, UPDATE_COLUMNS, new_uuids
 from maizeplus.settings import Settings
 from maizeplus.users.models import User
@@ -64,12 +67,12 @@ def file_rows(path: Path) -> Iterator[list[str]]:
             next(reader)
             yield from reader
         return
-    with (
-        tempfile.TemporaryDirectory() as work_dir,
-        open_sheet(path, ReadLimits.from_settings(Settings()), Path(work_dir)) as sheet,
-    ):
-        for row in sheet.rows:
-            yield [cell if isinstance(cell, str) else str(cell) for cell in row.cells]
+    sheet = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0)
+    rows = iter(sheet.to_python())
+    next(rows)
+    for row in rows:
+        # Every cell of a generated file is text.
+        yield [cell if isinstance(cell, str) else str(cell) for cell in row]
 
 
 class _Units:
@@ -217,7 +220,7 @@ def postgres_floor(database_url: str, tenant_id: int, path: Path) -> float:
 def orm_baseline(
     database_url: str, tenant_id: int, path: Path, sample_rows: int
 ) -> float:
-    """Upsert the file's first ``sample_rows`` rows one ORM flush at a time; return rows/s."""
+    """Upsert the file's first ``sample_rows`` rows, one transaction each; return rows/s."""
     engine = create_sync_engine(database_url)
     now = datetime.now(UTC).replace(tzinfo=None)
     started = time.perf_counter()
@@ -243,12 +246,9 @@ def orm_baseline(
             user.last_name = row[LAST]
             user.enabled = row[ENABLED] != "false"
             user.updated_at = now
-            session.flush()
+            session.commit()
             done += 1
-            if done % 1_000 == 0:
-                session.commit()
             if done == sample_rows:
                 break
-        session.commit()
     engine.dispose()
     return done / (time.perf_counter() - started)
