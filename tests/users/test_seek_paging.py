@@ -157,21 +157,67 @@ def test_other_tenant_writes_keep_cache(
     assert walk_users(api, other_tenant, 100)[1] == 5
 
 
+def test_appended_users_extend_index(
+    api: httpx.Client,
+    tenant: TenantCredentials,
+    many_users: list[str],
+    database_url: str,
+) -> None:
+    walk_users(api, tenant, 48)
+    version_before = users_version(database_url, tenant.tenant_id)
+    added = add_users(database_url, tenant.tenant_id, numbered_users(150, "later"))
+
+    emails, total = walk_users(api, tenant, 48)
+
+    assert users_version(database_url, tenant.tenant_id) == version_before
+    assert total == USER_COUNT + 150
+    assert emails == active_emails_by_id(database_url, tenant.tenant_id)
+    assert emails[-150:] == [spec.email for spec in added]
+
+
+def test_insert_below_largest_id_raises_version(
+    tenant: TenantCredentials, many_users: list[str], database_url: str
+) -> None:
+    if not is_postgres(database_url):
+        pytest.skip("SQLite takes every users insert to append")
+    before = users_version(database_url, tenant.tenant_id)
+    run_sql(
+        database_url,
+        "INSERT INTO users (tenant_id, id, uuid, email, first_name, last_name, "
+        "enabled, created_at, updated_at) SELECT tenant_id, -1, 'low-id', "
+        "'low@example.com', 'Low', 'Id', true, created_at, updated_at "
+        "FROM users WHERE tenant_id = :tenant AND email = :email",
+        tenant=tenant.tenant_id,
+        email=many_users[0],
+    )
+
+    assert users_version(database_url, tenant.tenant_id) == before + 1
+
+
+def users_version(database_url: str, tenant_id: int) -> int:
+    engine = sa.create_engine(_sync_url(database_url))
+    with engine.connect() as connection:
+        version = connection.execute(
+            sa.text(
+                "SELECT version FROM data_versions "
+                "WHERE tenant_id = :tenant AND table_name = 'users'"
+            ),
+            {"tenant": tenant_id},
+        ).scalar()
+    engine.dispose()
+    return int(version or 0)
+
+
 def test_update_of_other_columns_keeps_version(
     tenant: TenantCredentials, many_users: list[str], database_url: str
 ) -> None:
-    engine = sa.create_engine(_sync_url(database_url))
-    read_version = sa.text(
-        "SELECT version FROM data_versions "
-        "WHERE tenant_id = :tenant AND table_name = 'users'"
-    )
-    with engine.connect() as connection:
-        before = connection.execute(read_version, {"tenant": tenant.tenant_id}).scalar()
+    before = users_version(database_url, tenant.tenant_id)
     run_sql(
         database_url,
         "UPDATE users SET first_name = 'Renamed' WHERE tenant_id = :tenant",
         tenant=tenant.tenant_id,
     )
+    renamed = users_version(database_url, tenant.tenant_id)
     run_sql(
         database_url,
         "UPDATE users SET deactivated_at = created_at "
@@ -179,9 +225,6 @@ def test_update_of_other_columns_keeps_version(
         tenant=tenant.tenant_id,
         email=many_users[0],
     )
-    with engine.connect() as connection:
-        after = connection.execute(read_version, {"tenant": tenant.tenant_id}).scalar()
-    engine.dispose()
 
-    assert before is not None
-    assert after == before + 1
+    assert renamed == before
+    assert users_version(database_url, tenant.tenant_id) == before + 1

@@ -19,6 +19,7 @@ from maizeplus.catalog.models import (
     CourseProgress,
     Topic,
 )
+from maizeplus.db.base import table_of
 from maizeplus.kit.listing_index import Listing, PageStart, page_ids
 from maizeplus.users.models import User
 
@@ -46,7 +47,7 @@ def catalogue_listing(model: CatalogueModel, tenant_id: int) -> Listing:
     return Listing(
         name=model.__tablename__,
         tenant_id=tenant_id,
-        tables=(model.__tablename__,),
+        tables=(table_of(model),),
         ids=select(model.id).where(model.tenant_id == tenant_id),
         id_column=model.id,
     )
@@ -114,7 +115,7 @@ def progress_listing(model: ProgressModel, tenant_id: int) -> Listing:
     return Listing(
         name=model.__tablename__,
         tenant_id=tenant_id,
-        tables=(model.__tablename__, User.__tablename__),
+        tables=(table_of(model), table_of(User)),
         ids=select(model.id).where(_of_active_users(model, tenant_id)),
         id_column=model.id,
     )

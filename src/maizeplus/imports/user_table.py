@@ -120,9 +120,11 @@ class UserTable:
             + ", ".join(f"{column} = {marker}" for column in UPDATE_COLUMNS)
             + f" WHERE tenant_id = {marker} AND id = {marker}"
         )
-        # SQLite stores timestamps as text in SQLAlchemy's format; psycopg
+        # SQLite stores timestamps as text in SQLAlchemy's format, converted
+        # once per chunk here rather than by sqlite3 for every row; psycopg
         # takes the datetime as it is.
-        self._timestamp = table_of(User).c.created_at.type.bind_processor(dialect)
+        column_type = table_of(User).c.created_at.type
+        self._timestamp = column_type.dialect_impl(dialect).bind_processor(dialect)
 
     def _any_of(self) -> str:
         if self._postgres:

@@ -7,12 +7,14 @@ keeps, per process, its row count and the id at every ``ANCHOR_SPACING``-th
 position, both read with one scan of its index. A page then starts at the
 anchor before its first row and skips fewer than ``ANCHOR_SPACING`` rows.
 
-The index is valid while the tenant's data versions of the tables that the
-listing reads are unchanged; database triggers raise a version whenever
-rows come or go (``DataVersion``). A request reads the versions first, so it
-never pages with positions older than its own view of the data, except for
-a write that commits between the two queries of one request, which shifts
-that one page as an ``OFFSET`` query would.
+The index holds while, for each table that the listing reads, the tenant's
+data version (``DataVersion``, raised by database triggers when rows come or
+go other than at the end) and largest id are unchanged. When only the
+largest ids grew, rows were appended, and the index is extended with the
+listed rows after its last one; otherwise it is built anew. A request reads
+this state first, so it never pages with positions older than its own view
+of the data, except for a write that commits between the two queries of one
+request, which shifts that one page as an ``OFFSET`` query would.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, Select, Table, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -44,13 +46,14 @@ ItemT = TypeVar("ItemT")
 class Listing:
     """The rows of one export of one tenant, in the order of their ``id`` column.
 
-    ``ids`` selects the ``id`` of every listed row; ``tables`` are the tables
-    whose versions decide whether a cached index still holds.
+    ``ids`` selects the ``id`` of every listed row. ``tables`` are the tables
+    whose versions and largest ids decide whether a cached index still
+    holds, each keyed by ``(tenant_id, id)``.
     """
 
     name: str
     tenant_id: int
-    tables: tuple[str, ...]
+    tables: tuple[Table, ...]
     ids: Select[Any]
     id_column: ColumnElement[int] | InstrumentedAttribute[int]
 
@@ -65,10 +68,19 @@ class PageStart:
 
 
 @dataclass(frozen=True)
-class _ListingIndex:
+class _TableState:
+    """A tenant's data versions and largest ids of the tables that a listing reads."""
+
     versions: tuple[int, ...]
+    largest_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class _ListingIndex:
+    state: _TableState
     total: int
     anchors: array[int]
+    last_id: int  # the id of the last listed row, or 0
 
 
 class ListingIndexCache:
@@ -80,20 +92,24 @@ class ListingIndexCache:
         self._locks: dict[tuple[str, int], asyncio.Lock] = {}
 
     async def index_of(self, session: AsyncSession, listing: Listing) -> _ListingIndex:
-        """Return the listing's index, built anew when its data versions changed."""
+        """Return the listing's index, extended or built anew when its data changed."""
         key = (listing.name, listing.tenant_id)
-        versions = await _read_versions(session, listing)
+        state = await _read_state(session, listing)
         cached = self._indexes.get(key)
-        if cached is not None and cached.versions == versions:
+        if cached is not None and cached.state == state:
             self._indexes.move_to_end(key)
             return cached
-        # One request builds it while the others of this process wait.
+        # One request updates it while the others of this process wait.
         lock = self._locks.setdefault(key, asyncio.Lock())
         async with lock:
             cached = self._indexes.get(key)
-            if cached is None or cached.versions != versions:
-                cached = await _build_index(session, listing, versions)
-                self._store(key, cached)
+            if cached is not None and cached.state == state:
+                return cached
+            if cached is not None and cached.state.versions == state.versions:
+                cached = await _extend_index(session, listing, cached, state)
+            else:
+                cached = await _build_index(session, listing, state)
+            self._store(key, cached)
         return cached
 
     def _store(self, key: tuple[str, int], index: _ListingIndex) -> None:
@@ -137,33 +153,78 @@ def page_ids(listing: Listing, start: PageStart) -> Select[Any]:
     )
 
 
-async def _read_versions(session: AsyncSession, listing: Listing) -> tuple[int, ...]:
-    rows = await session.execute(
-        select(DataVersion.table_name, DataVersion.version).where(
-            DataVersion.tenant_id == listing.tenant_id,
-            DataVersion.table_name.in_(listing.tables),
+async def _read_state(session: AsyncSession, listing: Listing) -> _TableState:
+    """Read the versions and largest ids of the listing's tables in one query."""
+    columns: list[Any] = []
+    for table in listing.tables:
+        columns.append(
+            select(DataVersion.version)
+            .where(
+                DataVersion.tenant_id == listing.tenant_id,
+                DataVersion.table_name == table.name,
+            )
+            .scalar_subquery()
         )
+        columns.append(
+            select(func.max(table.c.id))
+            .where(table.c.tenant_id == listing.tenant_id)
+            .scalar_subquery()
+        )
+    row = (await session.execute(select(*columns))).one()
+    return _TableState(
+        versions=tuple(row[index] or 0 for index in range(0, len(row), 2)),
+        largest_ids=tuple(row[index] or 0 for index in range(1, len(row), 2)),
     )
-    found: dict[str, int] = {table: version for table, version in rows}
-    return tuple(found.get(table, 0) for table in listing.tables)
+
+
+async def _numbered_ids(
+    session: AsyncSession, ids: Select[Any], id_column: Any, first_position: int
+) -> tuple[array[int], int, int]:
+    """Return the anchors among ``ids``, their count and the last id, in one scan.
+
+    The first selected row has position ``first_position`` in the listing.
+    """
+    numbered = ids.add_columns(
+        func.row_number().over(order_by=id_column).label("number"),
+        func.count().over().label("total"),
+    ).subquery("numbered")
+    is_anchor = (numbered.c.number - 1 + first_position) % ANCHOR_SPACING == 0
+    rows = await session.execute(
+        select(numbered.c.id, numbered.c.number, numbered.c.total)
+        .where(or_(is_anchor, numbered.c.number == numbered.c.total))
+        .order_by(numbered.c.number)
+    )
+    anchors: array[int] = array("q")
+    total = last_id = 0
+    for row_id, number, row_total in rows:
+        if (number - 1 + first_position) % ANCHOR_SPACING == 0:
+            anchors.append(row_id)
+        # The last row comes last, whether it is an anchor or not.
+        total, last_id = row_total, row_id
+    return anchors, int(total), int(last_id)
 
 
 async def _build_index(
-    session: AsyncSession, listing: Listing, versions: tuple[int, ...]
+    session: AsyncSession, listing: Listing, state: _TableState
 ) -> _ListingIndex:
-    """Count the listing's rows and take every ``ANCHOR_SPACING``-th id, in one scan."""
-    numbered = listing.ids.add_columns(
-        func.row_number().over(order_by=listing.id_column).label("position"),
-        func.count().over().label("total"),
-    ).subquery("numbered")
-    rows = await session.execute(
-        select(numbered.c.id, numbered.c.total)
-        .where((numbered.c.position - 1) % ANCHOR_SPACING == 0)
-        .order_by(numbered.c.position)
+    """Count the listing's rows and take every ``ANCHOR_SPACING``-th id."""
+    anchors, total, last_id = await _numbered_ids(
+        session, listing.ids, listing.id_column, 0
     )
-    anchors: array[int] = array("q")
-    total = 0
-    for row_id, row_total in rows:
-        anchors.append(row_id)
-        total = row_total
-    return _ListingIndex(versions=versions, total=int(total), anchors=anchors)
+    return _ListingIndex(state=state, total=total, anchors=anchors, last_id=last_id)
+
+
+async def _extend_index(
+    session: AsyncSession, listing: Listing, index: _ListingIndex, state: _TableState
+) -> _ListingIndex:
+    """Add the rows listed after the index's last one, which rows appended."""
+    added = listing.ids.where(listing.id_column > index.last_id)
+    anchors, total, last_id = await _numbered_ids(
+        session, added, listing.id_column, index.total
+    )
+    return _ListingIndex(
+        state=state,
+        total=index.total + total,
+        anchors=index.anchors + anchors,
+        last_id=last_id or index.last_id,
+    )

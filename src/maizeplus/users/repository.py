@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from maizeplus.db.base import table_of
 from maizeplus.kit.listing_index import Listing, PageStart, page_ids
 from maizeplus.reference.models import Country, Language
 from maizeplus.tenants.models import BusinessUnit, OrganizationalUnit
@@ -66,7 +67,7 @@ def active_users(tenant_id: int) -> Listing:
     return Listing(
         name="users",
         tenant_id=tenant_id,
-        tables=("users",),
+        tables=(table_of(User),),
         ids=select(User.id).where(_is_active(tenant_id)),
         id_column=User.id,
     )
