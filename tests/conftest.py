@@ -44,6 +44,11 @@ def database_url(database_template: DatabaseTemplate) -> Iterator[str]:
         yield url
 
 
+# Rate limits high enough for any test that is not about them. Tests of
+# tests/auth/test_rate_limits.py and the golden token table restore the defaults.
+TEST_RATE_LIMIT_PER_MINUTE = 1_000_000
+
+
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
     return Settings(
@@ -53,6 +58,8 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         import_work_dir=tmp_path,
         report_retry_seconds=0.2,
         smtp_host=None,
+        rate_limit_api_per_minute=TEST_RATE_LIMIT_PER_MINUTE,
+        rate_limit_token_per_minute=TEST_RATE_LIMIT_PER_MINUTE,
     )
 
 

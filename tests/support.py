@@ -194,6 +194,9 @@ class LiveServer:
             port=self.port,
             log_config=None,
             lifespan="on",
+            # As `maizeplus serve` does: X-Forwarded-For is the application's
+            # to read, from MAIZEPLUS_TRUSTED_PROXIES only.
+            proxy_headers=False,
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, daemon=True)
