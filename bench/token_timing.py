@@ -6,7 +6,7 @@ settings, then measures:
 
 1. the response time of the password grant for a wrong password, an unknown
    username and a locked account (right password), interleaved, so that the
-   medians show whether timing tells them apart;
+   medians show whether timing distinguishes them;
 2. the latency of one tenant's export requests alone, and while another
    tenant sends requests past its rate limit, so that the figures show
    whether one tenant's burst slows another.
@@ -209,7 +209,7 @@ def main() -> None:
         **os.environ,
         "MAIZEPLUS_DATABASE_URL": database_url,
         "MAIZEPLUS_IMPORT_WORK_DIR": str(work),
-        # The production Argon2 cost, whatever the caller's environment says.
+        # The production Argon2 cost, whatever the caller's environment sets.
         "MAIZEPLUS_PASSWORD_HASH_TIME_COST": "3",
         "MAIZEPLUS_PASSWORD_HASH_MEMORY_KIB": "65536",
         # Room for the samples on one username; the burst tenant keeps 60.

@@ -21,7 +21,7 @@ from maizeplus.kit.rate_limit import MemoryStore, RateLimiter, RedisStore
 from maizeplus.settings import Settings
 from tests.support import LiveServer, TenantCredentials, free_port
 
-REDIS_URL = os.environ.get("MAIZEPLUS_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+REDIS_URL = os.environ.get("MAIZEPLUS_TEST_REDIS_URL") or "redis://127.0.0.1:6379/0"
 USERS_URL = "/api/v1/users?page=1&limit=1"
 
 
