@@ -258,6 +258,8 @@ def run_one(
             "MAIZEPLUS_DATABASE_URL": database.url,
             "MAIZEPLUS_IMPORT_WORK_DIR": folder,
             "MAIZEPLUS_LOG_LEVEL": "WARNING",
+            # The status polls, 5 a second, would pass the default 60 a minute.
+            "MAIZEPLUS_RATE_LIMIT_API_PER_MINUTE": "100000000",
         }
         try:
             client = _prepare_tenant(environment)

@@ -21,7 +21,13 @@ import pytest
 
 from maizeplus.settings import Settings, get_settings
 from tests.pg_cluster import ThrowawayCluster
-from tests.support import DatabaseTemplate, LiveServer, TenantCredentials, make_tenant
+from tests.support import (
+    TEST_RATE_LIMIT_PER_MINUTE,
+    DatabaseTemplate,
+    LiveServer,
+    TenantCredentials,
+    make_tenant,
+)
 
 get_settings.cache_clear()
 
@@ -42,11 +48,6 @@ def database_template(
 def database_url(database_template: DatabaseTemplate) -> Iterator[str]:
     with database_template.copy() as url:
         yield url
-
-
-# Rate limits high enough for any test that is not about them. Tests of
-# tests/auth/test_rate_limits.py and the golden token table restore the defaults.
-TEST_RATE_LIMIT_PER_MINUTE = 1_000_000
 
 
 @pytest.fixture

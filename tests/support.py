@@ -33,6 +33,11 @@ from maizeplus.tenants.service import TenantOptions, create_tenant
 
 T = TypeVar("T")
 
+# Rate limits high enough for any test that is not about them, set by the
+# ``settings`` fixture and by the processes of tests/jobs. The tests of the
+# limits and the golden token table restore the defaults.
+TEST_RATE_LIMIT_PER_MINUTE = 1_000_000
+
 
 def is_postgres(url: str) -> bool:
     return url.startswith(("postgresql", "postgres:"))

@@ -56,7 +56,12 @@ def api_key(tenant_id: int, access_token_id: int) -> str:
 def token_key(
     client_id: str | None, username: str | None, client_address: str | None
 ) -> str:
-    """Return the key of a token request: its client and username, or client address."""
+    """Return the key of a token request: its client and username, or client address.
+
+    NOTE: no limit spans keys, so a guesser who varies client_id or username
+    gets a new budget for each value, though each request still costs an
+    Argon2 check against the dummy hash.
+    """
     client = (client_id or "-")[:MAX_KEY_CLIENT_ID_CHARS]
     if username:
         normalized = normalize_username(username)[:MAX_USERNAME_LENGTH]

@@ -8,10 +8,11 @@ The in-process store is the default. Every server process then counts on its
 own, so N processes behind a load balancer allow up to N times the limit. With
 ``MAIZEPLUS_RATE_LIMIT_REDIS_URL`` all processes share one counter per key.
 
-The ``limits`` package was measured first (version 5.8.0, in
-``async+memory`` storage): with 10,000 live keys, its expiry task scans every
-key whenever the event loop yields, which cost about 0.9 ms a request. Both
-stores here cost O(1) a hit, and the Redis store takes one round trip.
+The ``limits`` package (version 5.8.0, ``async+memory`` storage) was
+measured first and not used: with 10,000 live keys its expiry task scans
+every key whenever the event loop yields, which cost milliseconds a request
+(``bench/rate_limit_store.py``). Both stores here cost O(1) a hit, and the
+Redis store takes one round trip.
 """
 
 from __future__ import annotations
@@ -115,8 +116,9 @@ class MemoryStore:
 
     def __init__(self, max_keys: int = MAX_MEMORY_KEYS) -> None:
         self.max_keys = max_keys
-        # key -> [window end (time.monotonic()), hits]; insertion order is the
-        # order in which the windows opened.
+        # key -> [window end (time.monotonic()), hits]. Insertion order is the
+        # order in which the windows opened, because an ended window is
+        # deleted before its key is added again.
         self._windows: dict[str, list[float]] = {}
         self._next_prune = 0.0
 
