@@ -28,6 +28,7 @@ from maizeplus.kit.client_address import ClientAddress
 from maizeplus.kit.errors import install_error_handlers
 from maizeplus.kit.health import router as health_router
 from maizeplus.kit.metrics import RequestMetrics
+from maizeplus.kit.openapi import error_responses
 from maizeplus.kit.rate_limit import RateLimiter, RateLimitHeaders
 from maizeplus.kit.readiness import ReadinessProbe
 from maizeplus.settings import Settings, get_settings
@@ -93,7 +94,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         catalog_router,
         imports_router,
     ):
-        app.include_router(router, prefix=API_PREFIX, dependencies=api_dependencies)
+        app.include_router(
+            router,
+            prefix=API_PREFIX,
+            dependencies=api_dependencies,
+            responses=error_responses(429),
+        )
     return app
 
 

@@ -285,3 +285,11 @@ class TestTrustedProxy:
         assert_too_many(rejected, TOKEN_LIMIT)
         assert_too_many(forged, TOKEN_LIMIT)
         assert other_client.status_code == 200, other_client.text
+
+
+def test_rate_limit_documented_in_openapi(api: httpx.Client) -> None:
+    paths = api.get("/openapi.json").json()["paths"]
+
+    assert "429" in paths["/api/v1/users"]["get"]["responses"]
+    assert "429" in paths["/api/v1/import"]["post"]["responses"]
+    assert "429" in paths["/oauth/token"]["post"]["responses"]
