@@ -149,7 +149,6 @@ def run_one(
     hash_settings = {
         "MAIZEPLUS_PASSWORD_HASH_TIME_COST": str(production.password_hash_time_cost),
         "MAIZEPLUS_PASSWORD_HASH_MEMORY_KIB": str(production.password_hash_memory_kib),
-        "MAIZEPLUS_RATE_LIMIT_TOKEN_PER_MINUTE": "100000000",
     }
     with fresh_service(server_url, hash_settings) as service:
         issued = asyncio.run(_issue_tokens(service.database.url, tokens))

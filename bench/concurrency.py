@@ -46,7 +46,6 @@ from bench.service import (
 
 CACHE_DIR = Path(__file__).parent / "out"
 IMPORTING_TENANTS = ("importer-a", "importer-b")
-SERVER_SETTINGS = {"MAIZEPLUS_RATE_LIMIT_API_PER_MINUTE": "100000000"}
 
 
 @dataclass
@@ -162,7 +161,7 @@ def run(
     import_file = CACHE_DIR / f"users-{rows}.csv"
     if not import_file.exists():
         generate(import_file, rows, "csv")
-    with fresh_service(server_url, SERVER_SETTINGS) as service:
+    with fresh_service(server_url) as service:
         postgres_floor(service.database.url, 1, users_file(users))
         importers = [
             _add_importer(service.environment, name) for name in IMPORTING_TENANTS

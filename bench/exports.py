@@ -39,10 +39,6 @@ INCLUDES = "language,country,organizationalUnit.businessUnit"
 WARM_UP_REQUESTS = 50
 # Targets: the last page costs at most twice the first, and every page of a
 # million users answers within 20 ms at p99 on PostgreSQL.
-# The rate limit of a token is raised so that it does not cut the runs short.
-SERVER_SETTINGS = {
-    "MAIZEPLUS_RATE_LIMIT_API_PER_MINUTE": "100000000",
-}
 
 
 @dataclass
@@ -177,7 +173,7 @@ def run_one(
 ) -> ExportRun:
     path = users_file(users)
     load = sqlite_floor if server_url is None else postgres_floor
-    with fresh_service(server_url, SERVER_SETTINGS) as service:
+    with fresh_service(server_url) as service:
         load(service.database.url, 1, path)
         with running_server(service.environment, "--no-worker") as (base_url, _server):
             access_token = token(base_url, service.client)

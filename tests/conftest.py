@@ -21,7 +21,13 @@ import pytest
 
 from maizeplus.settings import Settings, get_settings
 from tests.pg_cluster import ThrowawayCluster
-from tests.support import DatabaseTemplate, LiveServer, TenantCredentials, make_tenant
+from tests.support import (
+    TEST_RATE_LIMIT_PER_MINUTE,
+    DatabaseTemplate,
+    LiveServer,
+    TenantCredentials,
+    make_tenant,
+)
 
 get_settings.cache_clear()
 
@@ -53,6 +59,8 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         import_work_dir=tmp_path,
         report_retry_seconds=0.2,
         smtp_host=None,
+        rate_limit_api_per_minute=TEST_RATE_LIMIT_PER_MINUTE,
+        rate_limit_token_per_minute=TEST_RATE_LIMIT_PER_MINUTE,
     )
 
 

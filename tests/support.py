@@ -33,6 +33,11 @@ from maizeplus.tenants.service import TenantOptions, create_tenant
 
 T = TypeVar("T")
 
+# Rate limits high enough for any test that is not about them, set by the
+# ``settings`` fixture and by the processes of tests/jobs. The tests of the
+# limits and the golden token table restore the defaults.
+TEST_RATE_LIMIT_PER_MINUTE = 1_000_000
+
 
 def is_postgres(url: str) -> bool:
     return url.startswith(("postgresql", "postgres:"))
@@ -194,6 +199,9 @@ class LiveServer:
             port=self.port,
             log_config=None,
             lifespan="on",
+            # As `maizeplus serve` does: X-Forwarded-For is the application's
+            # to read, from MAIZEPLUS_TRUSTED_PROXIES only.
+            proxy_headers=False,
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, daemon=True)

@@ -6,10 +6,11 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from maizeplus import __version__
 from maizeplus.auth.router import router as auth_router
+from maizeplus.auth.throttle import enforce_api_rate_limit
 from maizeplus.catalog.router import router as catalog_router
 from maizeplus.db.engine import (
     create_api_engine,
@@ -22,10 +23,14 @@ from maizeplus.jobs.queue import job_queue_for
 from maizeplus.jobs.runner import JobRunner, NoRunner
 from maizeplus.jobs.worker import WorkerThread
 from maizeplus.kit.body_limit import BodySizeLimit
+from maizeplus.kit.cache_headers import NoStore
+from maizeplus.kit.client_address import ClientAddress
 from maizeplus.kit.errors import install_error_handlers
 from maizeplus.kit.health import router as health_router
 from maizeplus.kit.listing_index import ListingIndexCache
 from maizeplus.kit.metrics import RequestMetrics
+from maizeplus.kit.openapi import error_responses
+from maizeplus.kit.rate_limit import RateLimiter, RateLimitHeaders
 from maizeplus.kit.readiness import ReadinessProbe
 from maizeplus.settings import Settings, get_settings
 from maizeplus.users.deactivation_router import router as users_deactivation_router
@@ -34,6 +39,7 @@ from maizeplus.users.router import router as users_router
 logger = logging.getLogger(__name__)
 
 API_PREFIX = "/api/v1"
+OAUTH_PREFIX = "/oauth/"
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -48,6 +54,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.read_session_factory = create_session_factory(engine, writes=False)
         app.state.readiness = ReadinessProbe(engine)
         app.state.job_queue = job_queue_for(settings.database_url)
+        app.state.rate_limiter = RateLimiter.create(
+            settings.rate_limit_redis_url, settings.rate_limit_redis_prefix
+        )
         runner = _start_runner(settings)
         app.state.runner = runner
         logger.info(
@@ -57,6 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             runner.stop()
+            await app.state.rate_limiter.close()
             await engine.dispose()
             logger.info("server.stopped")
 
@@ -68,16 +78,30 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.listing_indexes = ListingIndexCache()
+    # Each middleware added wraps the ones added before it.
     app.add_middleware(BodySizeLimit, limit=lambda: settings.import_max_upload_bytes)
-    # Added last, so it is the outermost of the two and also counts the 413s.
+    app.add_middleware(RateLimitHeaders)
+    app.add_middleware(NoStore, path_prefix=OAUTH_PREFIX)
+    app.add_middleware(ClientAddress, trusted_proxies=settings.trusted_proxies)
+    # Added last, so it is the outermost and also counts the 413s.
     app.add_middleware(RequestMetrics)
     install_error_handlers(app)
     app.include_router(health_router)
     app.include_router(auth_router)
-    app.include_router(users_router, prefix=API_PREFIX)
-    app.include_router(users_deactivation_router, prefix=API_PREFIX)
-    app.include_router(catalog_router, prefix=API_PREFIX)
-    app.include_router(imports_router, prefix=API_PREFIX)
+    # Every /api/v1 route counts against the rate limit of its access token.
+    api_dependencies = [Depends(enforce_api_rate_limit)]
+    for router in (
+        users_router,
+        users_deactivation_router,
+        catalog_router,
+        imports_router,
+    ):
+        app.include_router(
+            router,
+            prefix=API_PREFIX,
+            dependencies=api_dependencies,
+            responses=error_responses(429),
+        )
     return app
 
 

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
+from typing import Annotated, Any
 
 from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+IPNetwork = IPv4Network | IPv6Network
 
 
 class Settings(BaseSettings):
@@ -35,6 +39,37 @@ class Settings(BaseSettings):
         default=15 * 60,
         ge=1,
         description="How long a locked API account rejects every password, in seconds.",
+    )
+    rate_limit_api_per_minute: int = Field(
+        default=60,
+        ge=1,
+        description="Requests a minute that one access token may make on /api/v1.",
+    )
+    rate_limit_api_tenant_limits: dict[str, int] = Field(
+        default_factory=dict,
+        description="Per-token limits on /api/v1 for named tenants, as a JSON "
+        'object such as {"acme": 600}; other tenants get rate_limit_api_per_minute.',
+    )
+    rate_limit_token_per_minute: int = Field(
+        default=10,
+        ge=1,
+        description="Requests a minute to /oauth/token for one client and username, "
+        "or for one client and client address when there is no username.",
+    )
+    rate_limit_redis_url: str | None = Field(
+        default=None,
+        description="Redis URL of the counters that several server processes "
+        "share, such as redis://127.0.0.1:6379/0; without it each process "
+        "counts on its own.",
+    )
+    rate_limit_redis_prefix: str = Field(
+        default="maizeplus:rate-limit:",
+        description="Prefix of every Redis key that the rate limits write.",
+    )
+    trusted_proxies: Annotated[list[IPNetwork], NoDecode] = Field(
+        default_factory=list,
+        description="Addresses or networks of the reverse proxies whose "
+        "X-Forwarded-For header names the client, comma-separated.",
     )
     database_pool_size: int = Field(default=10, ge=1)
     password_hash_time_cost: int = Field(
@@ -96,6 +131,30 @@ class Settings(BaseSettings):
     mail_from: str = "maizeplus@localhost"
     report_max_attempts: int = Field(default=5, ge=1)
     report_retry_seconds: float = Field(default=30.0, ge=0)
+
+    @field_validator("rate_limit_api_tenant_limits")
+    @classmethod
+    def _reject_low_tenant_limits(cls, value: dict[str, int]) -> dict[str, int]:
+        for tenant, limit in value.items():
+            if limit < 1:
+                raise ValueError(
+                    f"the rate limit of tenant {tenant!r} is {limit}; use 1 or more"
+                )
+        return value
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _parse_networks(cls, value: Any) -> Any:
+        """Accept ``10.0.0.1, 192.168.0.0/16`` as well as a list."""
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        if isinstance(value, list | tuple):
+            # strict=False accepts host bits, e.g. 10.0.0.1/8 means 10.0.0.0/8.
+            return [
+                ip_network(item, strict=False) if isinstance(item, str) else item
+                for item in value
+            ]
+        return value
 
     @field_validator("database_url")
     @classmethod

@@ -338,9 +338,10 @@ def test_cli_account_duplicate_username_fails(maizeplus: Runner) -> None:
     assert "already exists" in result.error_text
 
 
-def test_cli_token_revoke_ends_tokens(
+def test_cli_token_revoke_ends_families(
     maizeplus: Runner, api: httpx.Client, database_url: str
 ) -> None:
+    """Revoking an account's tokens ends each of its token families, as the endpoint does."""
     maizeplus("tenant", "create", "acme")
     client = maizeplus("client", "create", "--tenant", "acme", "--json").json
     password = maizeplus(
@@ -352,7 +353,19 @@ def test_cli_token_revoke_ends_tokens(
         "api@acme.example",
         "--json",
     ).json["password"]
-    tokens = log_in(api, client, "api@acme.example", password).json()
+
+    def refresh(refresh_token: str) -> httpx.Response:
+        fields = {
+            "grant_type": "refresh_token",
+            "client_id": client["client_id"],
+            "client_secret": client["client_secret"],
+            "refresh_token": refresh_token,
+        }
+        return post_token(api, fields)
+
+    first = log_in(api, client, "api@acme.example", password).json()
+    rotated = refresh(first["refresh_token"]).json()
+    other_family = log_in(api, client, "api@acme.example", password).json()
 
     result = maizeplus(
         "token",
@@ -365,18 +378,11 @@ def test_cli_token_revoke_ends_tokens(
     )
 
     assert result.exit_code == 0, result.stderr
-    assert result.json["revoked_access_tokens"] == 1
-    assert result.json["revoked_refresh_tokens"] == 1
-    assert (
-        fetch_access_token(database_url, tokens["access_token"]).revoked_at is not None
-    )
-    refresh = post_token(
-        api,
-        {
-            "grant_type": "refresh_token",
-            "client_id": client["client_id"],
-            "client_secret": client["client_secret"],
-            "refresh_token": tokens["refresh_token"],
-        },
-    )
-    assert refresh.status_code == 400
+    # The first pair was already revoked by its rotation.
+    assert result.json["revoked_access_tokens"] == 2
+    assert result.json["revoked_refresh_tokens"] == 2
+    for tokens in (rotated, other_family):
+        stored = fetch_access_token(database_url, tokens["access_token"])
+        assert stored.revoked_at is not None
+        assert refresh(tokens["refresh_token"]).status_code == 400
+    assert refresh(first["refresh_token"]).status_code == 400

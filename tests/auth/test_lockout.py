@@ -20,6 +20,7 @@ from tests.auth.oauth import (
     password_fields,
     post_token,
 )
+from tests.scrape import scrape, value
 from tests.support import TenantCredentials
 
 DEFAULT_MAX_FAILURES = 10
@@ -191,3 +192,35 @@ class TestLockoutSettings:
         assert account.locked_until is not None
         assert account.locked_until <= before + timedelta(seconds=60)
         assert account.locked_until > before + timedelta(seconds=55)
+
+
+VERIFICATIONS = "maizeplus_secret_verifications_total"
+
+
+def test_lockout_every_outcome_verifies_once(
+    api: httpx.Client, tenant: TenantCredentials, other_tenant: TenantCredentials
+) -> None:
+    """Each password grant runs one Argon2 check for the client, one for the password.
+
+    The same count whether the account exists, is locked or took the wrong
+    password keeps their response times alike. docs/security.md records them.
+    """
+    fail_login(api, other_tenant, DEFAULT_MAX_FAILURES)
+    requests = {
+        "right-password": password_fields(tenant),
+        "wrong-password": password_fields(tenant, password=WRONG_PASSWORD),
+        "unknown-username": password_fields(tenant, username="nobody@example.com"),
+        "locked-right-password": password_fields(other_tenant),
+        "locked-wrong-password": password_fields(other_tenant, password=WRONG_PASSWORD),
+    }
+    verified: dict[str, float] = {}
+    for name, fields in requests.items():
+        before = value(scrape(api), VERIFICATIONS)
+        post_token(api, fields)
+        verified[name] = value(scrape(api), VERIFICATIONS) - before
+
+    assert verified["right-password"] == 2
+    assert verified["wrong-password"] == 2
+    assert verified["unknown-username"] == 2
+    assert verified["locked-right-password"] == 2
+    assert verified["locked-wrong-password"] == 2

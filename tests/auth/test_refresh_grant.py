@@ -107,20 +107,36 @@ def test_refresh_reuse_spares_other_families(
     assert other_refresh.status_code == 200, other_refresh.text
 
 
-def test_refresh_concurrent_use_issues_one_pair(
-    api: httpx.Client, tenant: TenantCredentials
+def test_refresh_concurrent_use_revokes_family(
+    api: httpx.Client, database_url: str, tenant: TenantCredentials
 ) -> None:
-    refresh_token = log_in(api, tenant)["refresh_token"]
-    fields = refresh_fields(tenant, refresh_token)
+    """Of simultaneous uses of one refresh token, one rotates it and the rest are replays.
 
-    def refresh(_: int) -> int:
-        return post_token(api, fields).status_code
+    A replay revokes the family, so the pair that the winner received is
+    revoked too, because the server cannot tell which caller has a stolen copy.
+    """
+    first = log_in(api, tenant)
+    fields = refresh_fields(tenant, first["refresh_token"])
+
+    def refresh(_: int) -> httpx.Response:
+        return post_token(api, fields)
 
     with ThreadPoolExecutor(max_workers=4) as pool:
-        statuses = list(pool.map(refresh, range(4), timeout=PROBE_TIMEOUT_SECONDS))
+        responses = list(pool.map(refresh, range(4), timeout=PROBE_TIMEOUT_SECONDS))
 
+    statuses = [response.status_code for response in responses]
     assert statuses.count(200) == 1
     assert statuses.count(400) == 3
+    for response in responses:
+        if response.status_code == 400:
+            assert_oauth_error(response, 400, "invalid_grant")
+    winner = next(
+        response.json() for response in responses if response.status_code == 200
+    )
+    assert not is_valid(database_url, winner["access_token"])
+    assert fetch_refresh_token(database_url, winner["refresh_token"]).revoked_at
+    replay = post_token(api, refresh_fields(tenant, winner["refresh_token"]))
+    assert_oauth_error(replay, 400, "invalid_grant")
 
 
 def test_refresh_expired_is_invalid_grant(

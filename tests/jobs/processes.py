@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from tests.support import free_port
+from tests.support import TEST_RATE_LIMIT_PER_MINUTE, free_port
 
 START_TIMEOUT_SECONDS = 60
 STOP_TIMEOUT_SECONDS = 30
@@ -28,6 +28,8 @@ def service_environment(database_url: str, **settings: object) -> dict[str, str]
         "MAIZEPLUS_LOG_JSON": "true",
         "MAIZEPLUS_PASSWORD_HASH_TIME_COST": "1",
         "MAIZEPLUS_PASSWORD_HASH_MEMORY_KIB": "64",
+        "MAIZEPLUS_RATE_LIMIT_API_PER_MINUTE": str(TEST_RATE_LIMIT_PER_MINUTE),
+        "MAIZEPLUS_RATE_LIMIT_TOKEN_PER_MINUTE": str(TEST_RATE_LIMIT_PER_MINUTE),
     }
     for name, value in settings.items():
         environment[f"MAIZEPLUS_{name.upper()}"] = str(value)

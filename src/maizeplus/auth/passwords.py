@@ -7,6 +7,7 @@ from functools import cache
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from maizeplus.kit.metrics import SECRET_VERIFICATIONS
 from maizeplus.settings import get_settings
 
 
@@ -28,6 +29,7 @@ def hash_secret(secret: str) -> str:
 
 def verify_secret(stored_hash: str, secret: str) -> bool:
     """Check a secret against its stored hash, in time that does not depend on why it fails."""
+    SECRET_VERIFICATIONS.inc()
     try:
         return password_hasher().verify(stored_hash, secret)
     except (VerificationError, InvalidHashError):
@@ -36,5 +38,10 @@ def verify_secret(stored_hash: str, secret: str) -> bool:
 
 @cache
 def dummy_hash() -> str:
-    """Return a hash to verify against when no account matches, so timing matches."""
+    """Return a hash to verify against when no account matches, so timing matches.
+
+    NOTE: a hash keeps the Argon2 parameters it was made with. An account whose
+    password was set before MAIZEPLUS_PASSWORD_HASH_* changed verifies at the
+    old cost, unlike this hash, until its password is set again.
+    """
     return hash_secret("no account has this password")

@@ -35,8 +35,31 @@ def _rowcount(result: Any) -> int:
 async def revoke_family(
     session: AsyncSession, tenant_id: int, family_id: str
 ) -> RevokedCounts:
-    """Revoke every refresh token of a family and the access tokens issued with them."""
+    """Revoke every refresh token of a family and the access tokens issued with them.
+
+    A rotation that runs at the same time holds the lock of the family's
+    current refresh token. On PostgreSQL the first UPDATE waits for it and so
+    misses the pair that the rotation inserts. The later statements revoke
+    that pair, because each statement reads what was committed before it started. A rotation
+    that starts later waits for this transaction and is then rejected as a
+    reuse.
+    """
     now = utcnow()
+
+    async def revoke_refresh_tokens() -> int:
+        result = await session.execute(
+            update(RefreshToken)
+            .where(
+                RefreshToken.tenant_id == tenant_id,
+                RefreshToken.family_id == family_id,
+                RefreshToken.revoked_at.is_(None),
+            )
+            .values(revoked_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        return _rowcount(result)
+
+    refresh_count = await revoke_refresh_tokens()
     family_access_ids = select(RefreshToken.access_token_id).where(
         RefreshToken.tenant_id == tenant_id, RefreshToken.family_id == family_id
     )
@@ -50,17 +73,8 @@ async def revoke_family(
         .values(revoked_at=now)
         .execution_options(synchronize_session=False)
     )
-    refresh = await session.execute(
-        update(RefreshToken)
-        .where(
-            RefreshToken.tenant_id == tenant_id,
-            RefreshToken.family_id == family_id,
-            RefreshToken.revoked_at.is_(None),
-        )
-        .values(revoked_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    return RevokedCounts(_rowcount(access), _rowcount(refresh))
+    refresh_count += await revoke_refresh_tokens()
+    return RevokedCounts(_rowcount(access), refresh_count)
 
 
 async def revoke_client_token(
@@ -161,23 +175,31 @@ async def revoke_tenant_tokens(
         criteria.append(AccessToken.account_id == account_id)
 
     matching_access_ids = select(AccessToken.id).where(*criteria)
-    refresh = await session.execute(
-        update(RefreshToken)
-        .where(
-            RefreshToken.tenant_id == tenant_id,
-            RefreshToken.access_token_id.in_(matching_access_ids),
-            RefreshToken.revoked_at.is_(None),
+
+    async def revoke_refresh_tokens() -> int:
+        result = await session.execute(
+            update(RefreshToken)
+            .where(
+                RefreshToken.tenant_id == tenant_id,
+                RefreshToken.access_token_id.in_(matching_access_ids),
+                RefreshToken.revoked_at.is_(None),
+            )
+            .values(revoked_at=now)
+            .execution_options(synchronize_session=False)
         )
-        .values(revoked_at=now)
-        .execution_options(synchronize_session=False)
-    )
+        return _rowcount(result)
+
+    # Refresh tokens twice, around the access tokens, for the reason that
+    # revoke_family gives: a rotation under way may insert a pair meanwhile.
+    refresh_count = await revoke_refresh_tokens()
     access = await session.execute(
         update(AccessToken)
         .where(*criteria, AccessToken.revoked_at.is_(None))
         .values(revoked_at=now)
         .execution_options(synchronize_session=False)
     )
-    revoked = RevokedCounts(_rowcount(access), _rowcount(refresh))
+    refresh_count += await revoke_refresh_tokens()
+    revoked = RevokedCounts(_rowcount(access), refresh_count)
     logger.info(
         "oauth.tokens_revoked",
         extra={

@@ -2,6 +2,8 @@
 
 Every response of these routes, errors and 405 included, carries
 ``Cache-Control: no-store`` and ``Pragma: no-cache`` (RFC 6749 section 5.1).
+The routes set them on their own responses, and the ``NoStore`` middleware on
+the others (a 413 or a 503 from the application's handlers).
 """
 
 from __future__ import annotations
@@ -22,6 +24,12 @@ from maizeplus.auth.schemas import (
     TokenResponse,
     form_request_body,
 )
+from maizeplus.auth.throttle import (
+    client_address,
+    count_oauth_request,
+    revocation_key,
+    token_key,
+)
 from maizeplus.auth.token_params import (
     REVOCATION_PARAMETERS,
     TOKEN_PARAMETERS,
@@ -29,13 +37,14 @@ from maizeplus.auth.token_params import (
     uses_basic_auth,
 )
 from maizeplus.db.session import SessionDep
+from maizeplus.kit.cache_headers import NO_STORE_HEADERS
+from maizeplus.kit.rate_limit import RateLimitResult, TooManyAttempts
 from maizeplus.settings import Settings
 
 router = APIRouter(tags=["oauth"])
 
 TOKEN_PATH = "/oauth/token"  # noqa: S105 - a route, not a secret
 REVOCATION_PATH = "/oauth/token/revoke"
-NO_STORE_HEADERS = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 BASIC_CHALLENGE = 'Basic realm="oauth"'
 
 ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
@@ -49,12 +58,25 @@ ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
         "description": "invalid_client. With `WWW-Authenticate: Basic` when the "
         "client authenticated with HTTP Basic.",
     },
+    429: {
+        "description": '`{"message": "Too Many Attempts."}`, with `Retry-After`: '
+        "the client has used up its attempts of the minute.",
+    },
 }
 
 
 def token_policy(request: Request) -> TokenPolicy:
     settings: Settings = request.app.state.settings
     return TokenPolicy.from_settings(settings)
+
+
+def _too_many_attempts(result: RateLimitResult) -> JSONResponse:
+    error = TooManyAttempts(result)
+    return JSONResponse(
+        error.body(),
+        status_code=error.status_code,
+        headers={**NO_STORE_HEADERS, **error.headers},
+    )
 
 
 def _error_response(error: OAuthError, basic_auth: bool) -> JSONResponse:
@@ -82,12 +104,16 @@ async def issue_token(
     policy: Annotated[TokenPolicy, Depends(token_policy)],
 ) -> JSONResponse:
     basic_auth = uses_basic_auth(request.headers)
-    # NOTE: errors other than OAuthError get the app's responses without the
-    # no-store headers, a 503 for a lost database and a 500 for anything else.
     # On SQLite the write lock is held from the client lookup to the commit, so
     # both Argon2 checks run under it and concurrent token requests wait.
     try:
         parameters = await read_parameters(request, TOKEN_PARAMETERS)
+        key = token_key(
+            parameters.client_id, parameters.get("username"), client_address(request)
+        )
+        limit = await count_oauth_request(request, key, parameters.client_id)
+        if not limit.allowed:
+            return _too_many_attempts(limit)
         tokens = await issue_tokens(session, parameters.token_request(), policy)
     except OAuthError as error:
         # A failure count or a revoked token family must persist with the rejection.
@@ -118,6 +144,10 @@ async def revoke_token(request: Request, session: SessionDep) -> JSONResponse:
     basic_auth = uses_basic_auth(request.headers)
     try:
         parameters = await read_parameters(request, REVOCATION_PARAMETERS)
+        key = revocation_key(parameters.client_id, client_address(request))
+        limit = await count_oauth_request(request, key, parameters.client_id)
+        if not limit.allowed:
+            return _too_many_attempts(limit)
         await revoke_client_token(
             session,
             parameters.client_id,

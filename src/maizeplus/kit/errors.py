@@ -19,6 +19,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from maizeplus.kit.cache_headers import NO_STORE_HEADERS
 from maizeplus.kit.routes import route_template
 
 logger = logging.getLogger(__name__)
@@ -189,7 +190,11 @@ def _render_unexpected_error(request: Request, error: Exception) -> JSONResponse
         exc_info=error,
         extra={"method": request.method, "path": request.url.path},
     )
-    return JSONResponse({"message": "Server Error."}, status_code=500)
+    # Starlette sends this response past every middleware, NoStore included,
+    # so it carries the no-store headers of the OAuth routes itself.
+    return JSONResponse(
+        {"message": "Server Error."}, status_code=500, headers=NO_STORE_HEADERS
+    )
 
 
 def _render_database_error(request: Request, error: Exception) -> JSONResponse:

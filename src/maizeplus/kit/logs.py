@@ -11,6 +11,8 @@ import logging
 import sys
 from typing import Any
 
+from maizeplus.kit.client_address import ClientAddressLogFilter
+
 # Attributes that every LogRecord has; anything else came in through ``extra``.
 # uvicorn adds ``color_message``, a copy of the message with terminal colours.
 _RECORD_ATTRIBUTES = set(vars(logging.makeLogRecord({}))) | {
@@ -75,6 +77,7 @@ def configure_logging(level: str = "INFO", as_json: bool = False) -> None:
     """Send the service's logs to standard error in the chosen format."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter() if as_json else KeyValueFormatter())
+    handler.addFilter(ClientAddressLogFilter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

@@ -66,6 +66,13 @@ IMPORT_REPORTS = Counter(
     "failed (the last attempt failed).",
     ("outcome",),
 )
+SECRET_VERIFICATIONS = Counter(
+    "maizeplus_secret_verifications",
+    "Argon2 verifications of passwords and client secrets, those against the "
+    "dummy hash for an unknown account or client included. Each costs "
+    "MAIZEPLUS_PASSWORD_HASH_MEMORY_KIB of memory and most of a token "
+    "request's CPU time.",
+)
 
 # Create every labelled series up front, so that each exists with 0 from the
 # start and rate() counts its first increment.

@@ -27,6 +27,8 @@ _DESCRIPTIONS = {
     401: "The bearer token is missing, unknown, expired or revoked",
     404: "Not found",
     422: "A parameter is invalid; `errors` names it",
+    429: "Too Many Attempts: the access token used up its requests of the "
+    "minute. `Retry-After` gives the seconds until the next window",
 }
 
 
