@@ -1,0 +1,206 @@
+"""The client's tokens against the live server: grants, refresh before expiry, fallbacks."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from maizeplus.client import (
+    Client,
+    Credentials,
+    OAuthError,
+    UnauthenticatedError,
+)
+from maizeplus.demo.service import DemoResult
+from maizeplus.settings import Settings
+from tests.client.conftest import FAST_RETRY, MemoryTokenStore
+from tests.support import LiveServer
+
+# The shortest lifetime the server accepts (Settings.access_token_ttl_seconds).
+SHORT_TTL_SECONDS = 60
+# Renew 58.5 s before expiry, so 1.5 s after each token is issued.
+REFRESH_MARGIN_SECONDS = 58.5
+RENEWAL_WAIT_SECONDS = SHORT_TTL_SECONDS - REFRESH_MARGIN_SECONDS + 0.2
+
+
+@pytest.fixture
+def short_lived_server(settings: Settings) -> Iterator[LiveServer]:
+    short = settings.model_copy(update={"access_token_ttl_seconds": SHORT_TTL_SECONDS})
+    server = LiveServer(short).start()
+    yield server
+    server.stop()
+
+
+def revoke(server_url: str, demo: DemoResult, token: str) -> None:
+    """Revoke a token and its whole family through the server's revocation endpoint."""
+    response = httpx.post(
+        f"{server_url}/oauth/token/revoke",
+        data={
+            "token": token,
+            "client_id": str(demo.client_id),
+            "client_secret": demo.client_secret,
+        },
+        timeout=30,
+    )
+    assert response.status_code == 200, response.text
+
+
+def bearer_status(server_url: str, access_token: str) -> int:
+    response = httpx.get(
+        f"{server_url}/api/v1/topics",
+        headers={
+            "Authorization": f"Bearer {access_token}",
+            "Accept": "application/json",
+        },
+        timeout=30,
+    )
+    return response.status_code
+
+
+def test_password_grant_token(client: Client, live_server: LiveServer) -> None:
+    token = client.authenticate()
+
+    assert token.token_type == "Bearer"
+    assert token.expires_in == 3600
+    assert token.refresh_token
+    assert bearer_status(live_server.url, token.access_token) == 200
+    assert client.topics().meta.total == 4
+
+
+def test_client_credentials_grant(live_server: LiveServer, demo: DemoResult) -> None:
+    credentials = Credentials(str(demo.client_id), demo.client_secret)
+
+    with Client(live_server.url, credentials, retry=FAST_RETRY) as client:
+        token = client.authenticate()
+        users = client.users(limit=5)
+
+    assert credentials.grant_type == "client_credentials"
+    assert token.refresh_token is None
+    assert users.meta.total == 30
+
+
+def test_wrong_secret_raises_oauth_error(
+    live_server: LiveServer, demo: DemoResult
+) -> None:
+    credentials = Credentials(
+        str(demo.client_id), "wrong", username=demo.username, password=demo.password
+    )
+
+    with (
+        Client(live_server.url, credentials, retry=FAST_RETRY) as client,
+        pytest.raises(OAuthError) as raised,
+    ):
+        client.topics()
+
+    assert raised.value.status_code == 401
+    assert raised.value.error == "invalid_client"
+    assert raised.value.message == "Client authentication failed"
+    assert raised.value.attempts == 1
+
+
+def test_wrong_password_raises_invalid_grant(
+    live_server: LiveServer, demo: DemoResult
+) -> None:
+    credentials = Credentials(
+        str(demo.client_id), demo.client_secret, username=demo.username, password="no"
+    )
+
+    with (
+        Client(live_server.url, credentials, retry=FAST_RETRY) as client,
+        pytest.raises(OAuthError) as raised,
+    ):
+        client.authenticate()
+
+    assert raised.value.status_code == 400
+    assert raised.value.error == "invalid_grant"
+
+
+def test_refresh_before_expiry(
+    short_lived_server: LiveServer,
+    demo: DemoResult,
+    credentials: Credentials,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    store = MemoryTokenStore()
+    caplog.set_level(logging.INFO, logger="maizeplus.client")
+    with Client(
+        short_lived_server.url,
+        credentials,
+        retry=FAST_RETRY,
+        refresh_margin=REFRESH_MARGIN_SECONDS,
+        token_store=store,
+    ) as client:
+        client.topics()
+        first = store.saved[-1]
+        assert first.expires_at - first.renew_at == pytest.approx(
+            REFRESH_MARGIN_SECONDS
+        )
+
+        time.sleep(RENEWAL_WAIT_SECONDS)
+        client.topics()
+        refreshed = store.saved[-1]
+
+        # The refresh happened while the first token still had most of its life.
+        assert len(store.saved) == 2
+        assert refreshed.access_token != first.access_token
+        assert refreshed.refresh_token != first.refresh_token
+        assert time.time() < first.expires_at - 50
+        assert "access token refreshed" in caplog.messages
+        assert bearer_status(short_lived_server.url, refreshed.access_token) == 200
+
+        # A failed refresh falls back to a new password grant.
+        assert refreshed.refresh_token is not None
+        revoke(short_lived_server.url, demo, refreshed.refresh_token)
+        time.sleep(RENEWAL_WAIT_SECONDS)
+        assert client.topics().meta.total == 4
+
+    regranted = store.saved[-1]
+    assert len(store.saved) == 3
+    assert regranted.access_token != refreshed.access_token
+    assert any("token refresh failed (invalid_grant)" in m for m in caplog.messages)
+    assert "access token issued with the password grant" in caplog.messages
+
+
+def test_rejected_token_renewed_once(
+    client: Client, live_server: LiveServer, demo: DemoResult
+) -> None:
+    store_token = client.authenticate()
+    assert store_token.refresh_token is not None
+    revoke(live_server.url, demo, store_token.refresh_token)
+    assert bearer_status(live_server.url, store_token.access_token) == 401
+
+    # The client still has the revoked pair: the 401 makes it refresh, which
+    # fails, then take a new grant and send the request again.
+    page = client.users(limit=3)
+
+    assert page.meta.total == 30
+
+
+def test_static_token_is_not_renewed(live_server: LiveServer, demo: DemoResult) -> None:
+    with Client(
+        live_server.url, retry=FAST_RETRY, access_token="not-a-token"
+    ) as client:
+        with pytest.raises(UnauthenticatedError) as raised:
+            client.topics()
+        with pytest.raises(ValueError, match="without credentials"):
+            client.authenticate()
+
+    assert raised.value.status_code == 401
+    assert raised.value.message == "Unauthenticated."
+    assert raised.value.attempts == 1
+
+
+def test_token_store_reused_across_clients(
+    live_server: LiveServer, credentials: Credentials
+) -> None:
+    store = MemoryTokenStore()
+    with Client(live_server.url, credentials, token_store=store) as first:
+        first.topics()
+    with Client(live_server.url, credentials, token_store=store) as second:
+        second.courses()
+
+    assert len(store.saved) == 1
