@@ -260,9 +260,10 @@ class Client:
         """Upload a CSV or XLSX file of users; ``POST /api/v1/import``.
 
         ``file`` is a path, the file's bytes or a binary file object. Returns
-        the new job, still ``running``. The upload is sent again only when the
-        connection could not be opened, since a repeated upload starts a
-        second job. Raises ``ValidationFailedError`` for a missing or
+        the new job, still ``running``. A repeated upload starts a second job,
+        so the upload is sent again only when the server cannot have processed
+        it: the connection could not be opened, the server answered 429, or it
+        rejected an expired token. Raises ``ValidationFailedError`` for a missing or
         unreadable file and ``PayloadTooLargeError`` above the server's limit.
         """
         call = Call("POST", f"{API_PREFIX}/import", upload=_upload(file, filename))
@@ -352,6 +353,12 @@ class Client:
         server changes nothing and the client raises ``NotFoundError``, whose
         message names the unknown addresses. No address, or a malformed one,
         raises ``ValidationFailedError``.
+
+        DELETE is idempotent, so a transient failure is retried. This
+        project's server answers a repeated deletion with 204 again.
+        NOTE: a server that answers 404 for users it already deactivated
+        would make a retried call raise ``NotFoundError`` although an earlier
+        attempt applied; ``attempts`` above 1 shows that it was retried.
         """
         self._transport.request(_delete_call(emails))
 
