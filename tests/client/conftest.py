@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from maizeplus.client import Client, Credentials, RetryPolicy, StoredToken
 from maizeplus.demo.service import DemoResult, seed_demo
-from tests.support import LiveServer, run_async
+from maizeplus.settings import Settings
+from tests.support import DatabaseTemplate, LiveServer, run_async
 
 DEMO_USERS = 30
 # Short waits keep the retry tests fast; the attempts cover a server restart.
@@ -45,6 +47,58 @@ def credentials_of(demo: DemoResult) -> Credentials:
         username=demo.username,
         password=demo.password,
     )
+
+
+@dataclass(frozen=True)
+class SharedServer:
+    """A live server with the demo tenant, shared by the tests of one module."""
+
+    server: LiveServer
+    demo: DemoResult
+    settings: Settings
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    @property
+    def credentials(self) -> Credentials:
+        return credentials_of(self.demo)
+
+
+@pytest.fixture(scope="module")
+def shared_server(
+    database_template: DatabaseTemplate, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[SharedServer]:
+    """Serve one database for a module's tests that leave the demo data unchanged.
+
+    A fresh database and server per test cost about a second on PostgreSQL,
+    so tests that only read, or that write nothing that another test reads,
+    share this one.
+    """
+    with database_template.copy() as database_url:
+        settings = Settings(
+            database_url=database_url,
+            password_hash_time_cost=1,
+            password_hash_memory_kib=64,
+            import_work_dir=tmp_path_factory.mktemp("imports"),
+            report_retry_seconds=0.2,
+            smtp_host=None,
+        )
+        demo = seed_demo_tenant(database_url)
+        server = LiveServer(settings).start()
+        try:
+            yield SharedServer(server, demo, settings)
+        finally:
+            server.stop()
+
+
+@pytest.fixture
+def shared_client(shared_server: SharedServer) -> Iterator[Client]:
+    with Client(
+        shared_server.url, shared_server.credentials, retry=FAST_RETRY
+    ) as api_client:
+        yield api_client
 
 
 @pytest.fixture

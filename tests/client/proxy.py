@@ -1,8 +1,8 @@
 """A reverse proxy on loopback that returns scripted faults before it forwards.
 
-It stands in for the load balancer or gateway in front of a real server: a
-fault is a status (429 with ``Retry-After``, 502, 503, 504) or a connection
-closed without a response. Requests without a pending fault go to the
+It plays the load balancer or gateway in front of a real server. A fault is
+a status (429 with ``Retry-After``, 502, 503, 504) or a connection closed
+without a response. Requests without a pending fault go to the
 upstream server unchanged.
 """
 

@@ -78,10 +78,28 @@ async def exercise_exports(client: AsyncClient) -> None:
     assert (await client.users(limit=1)).meta.total == DEMO_USERS
 
 
+async def exercise_concurrent_calls(url: str, credentials: Credentials) -> None:
+    store = MemoryTokenStore()
+    async with AsyncClient(
+        url, credentials, retry=FAST_RETRY, token_store=store
+    ) as client:
+        # Ten calls start before any token exists; the lock makes them share one.
+        pages = await asyncio.gather(*(client.topics(limit=1) for _ in range(10)))
+        token = await client.authenticate()
+    async with AsyncClient(url, access_token=token.access_token) as static:
+        total = (await static.topics()).meta.total
+
+    assert [page.meta.total for page in pages] == [4] * 10
+    assert total == 4
+    # One token for the ten calls, and one for authenticate().
+    assert len(store.saved) == 2
+
+
 def test_async_client_methods(
     live_server: LiveServer, credentials: Credentials, tmp_path: Path
 ) -> None:
     async def scenario() -> None:
+        await exercise_concurrent_calls(live_server.url, credentials)
         async with AsyncClient(
             live_server.url, credentials, retry=FAST_RETRY
         ) as client:
@@ -89,28 +107,3 @@ def test_async_client_methods(
             await exercise_exports(client)
 
     asyncio.run(scenario())
-
-
-def test_async_static_token_and_concurrent_calls(
-    live_server: LiveServer, credentials: Credentials
-) -> None:
-    store = MemoryTokenStore()
-
-    async def scenario() -> list[int]:
-        async with AsyncClient(
-            live_server.url, credentials, retry=FAST_RETRY, token_store=store
-        ) as client:
-            # Ten calls start before any token exists; the lock makes them share one.
-            pages = await asyncio.gather(*(client.topics(limit=1) for _ in range(10)))
-            token = await client.authenticate()
-        async with AsyncClient(
-            live_server.url, access_token=token.access_token
-        ) as static:
-            total = (await static.topics()).meta.total
-        return [page.meta.total for page in pages] + [total]
-
-    totals = asyncio.run(scenario())
-
-    assert totals == [4] * 11
-    # One token for the ten calls, and one for authenticate().
-    assert len(store.saved) == 2

@@ -16,8 +16,12 @@ from maizeplus.client import (
     UnauthenticatedError,
 )
 from maizeplus.demo.service import DemoResult
-from maizeplus.settings import Settings
-from tests.client.conftest import FAST_RETRY, MemoryTokenStore
+from tests.client.conftest import (
+    DEMO_USERS,
+    FAST_RETRY,
+    MemoryTokenStore,
+    SharedServer,
+)
 from tests.support import LiveServer
 
 # The shortest lifetime the server accepts (Settings.access_token_ttl_seconds).
@@ -28,8 +32,11 @@ RENEWAL_WAIT_SECONDS = SHORT_TTL_SECONDS - REFRESH_MARGIN_SECONDS + 0.2
 
 
 @pytest.fixture
-def short_lived_server(settings: Settings) -> Iterator[LiveServer]:
-    short = settings.model_copy(update={"access_token_ttl_seconds": SHORT_TTL_SECONDS})
+def short_lived_server(shared_server: SharedServer) -> Iterator[LiveServer]:
+    """A second server on the shared database that issues one-minute tokens."""
+    short = shared_server.settings.model_copy(
+        update={"access_token_ttl_seconds": SHORT_TTL_SECONDS}
+    )
     server = LiveServer(short).start()
     yield server
     server.stop()
@@ -61,75 +68,69 @@ def bearer_status(server_url: str, access_token: str) -> int:
     return response.status_code
 
 
-def test_password_grant_token(client: Client, live_server: LiveServer) -> None:
-    token = client.authenticate()
+def test_password_grant_token(
+    shared_client: Client, shared_server: SharedServer
+) -> None:
+    token = shared_client.authenticate()
 
     assert token.token_type == "Bearer"
     assert token.expires_in == 3600
     assert token.refresh_token
-    assert bearer_status(live_server.url, token.access_token) == 200
-    assert client.topics().meta.total == 4
+    assert bearer_status(shared_server.url, token.access_token) == 200
+    assert shared_client.topics().meta.total == 4
 
 
-def test_client_credentials_grant(live_server: LiveServer, demo: DemoResult) -> None:
+def test_client_credentials_grant(shared_server: SharedServer) -> None:
+    demo = shared_server.demo
     credentials = Credentials(str(demo.client_id), demo.client_secret)
 
-    with Client(live_server.url, credentials, retry=FAST_RETRY) as client:
+    with Client(shared_server.url, credentials, retry=FAST_RETRY) as client:
         token = client.authenticate()
         users = client.users(limit=5)
 
     assert credentials.grant_type == "client_credentials"
     assert token.refresh_token is None
-    assert users.meta.total == 30
+    assert users.meta.total == DEMO_USERS
 
 
-def test_wrong_secret_raises_oauth_error(
-    live_server: LiveServer, demo: DemoResult
-) -> None:
-    credentials = Credentials(
+def test_rejected_credentials_raise_oauth_error(shared_server: SharedServer) -> None:
+    demo = shared_server.demo
+    wrong_secret = Credentials(
         str(demo.client_id), "wrong", username=demo.username, password=demo.password
     )
-
-    with (
-        Client(live_server.url, credentials, retry=FAST_RETRY) as client,
-        pytest.raises(OAuthError) as raised,
-    ):
-        client.topics()
-
-    assert raised.value.status_code == 401
-    assert raised.value.error == "invalid_client"
-    assert raised.value.message == "Client authentication failed"
-    assert raised.value.attempts == 1
-
-
-def test_wrong_password_raises_invalid_grant(
-    live_server: LiveServer, demo: DemoResult
-) -> None:
-    credentials = Credentials(
+    wrong_password = Credentials(
         str(demo.client_id), demo.client_secret, username=demo.username, password="no"
     )
 
     with (
-        Client(live_server.url, credentials, retry=FAST_RETRY) as client,
-        pytest.raises(OAuthError) as raised,
+        Client(shared_server.url, wrong_secret, retry=FAST_RETRY) as client,
+        pytest.raises(OAuthError) as secret_error,
+    ):
+        client.topics()
+    with (
+        Client(shared_server.url, wrong_password, retry=FAST_RETRY) as client,
+        pytest.raises(OAuthError) as password_error,
     ):
         client.authenticate()
 
-    assert raised.value.status_code == 400
-    assert raised.value.error == "invalid_grant"
+    assert secret_error.value.status_code == 401
+    assert secret_error.value.error == "invalid_client"
+    assert secret_error.value.message == "Client authentication failed"
+    assert secret_error.value.attempts == 1
+    assert password_error.value.status_code == 400
+    assert password_error.value.error == "invalid_grant"
 
 
 def test_refresh_before_expiry(
     short_lived_server: LiveServer,
-    demo: DemoResult,
-    credentials: Credentials,
+    shared_server: SharedServer,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     store = MemoryTokenStore()
     caplog.set_level(logging.INFO, logger="maizeplus.client")
     with Client(
         short_lived_server.url,
-        credentials,
+        shared_server.credentials,
         retry=FAST_RETRY,
         refresh_margin=REFRESH_MARGIN_SECONDS,
         token_store=store,
@@ -154,7 +155,7 @@ def test_refresh_before_expiry(
 
         # A failed refresh falls back to a new password grant.
         assert refreshed.refresh_token is not None
-        revoke(short_lived_server.url, demo, refreshed.refresh_token)
+        revoke(short_lived_server.url, shared_server.demo, refreshed.refresh_token)
         time.sleep(RENEWAL_WAIT_SECONDS)
         assert client.topics().meta.total == 4
 
@@ -166,23 +167,23 @@ def test_refresh_before_expiry(
 
 
 def test_rejected_token_renewed_once(
-    client: Client, live_server: LiveServer, demo: DemoResult
+    shared_client: Client, shared_server: SharedServer
 ) -> None:
-    store_token = client.authenticate()
-    assert store_token.refresh_token is not None
-    revoke(live_server.url, demo, store_token.refresh_token)
-    assert bearer_status(live_server.url, store_token.access_token) == 401
+    token = shared_client.authenticate()
+    assert token.refresh_token is not None
+    revoke(shared_server.url, shared_server.demo, token.refresh_token)
+    assert bearer_status(shared_server.url, token.access_token) == 401
 
     # The client still has the revoked pair: the 401 makes it refresh, which
     # fails, then take a new grant and send the request again.
-    page = client.users(limit=3)
+    page = shared_client.users(limit=3)
 
-    assert page.meta.total == 30
+    assert page.meta.total == DEMO_USERS
 
 
-def test_static_token_is_not_renewed(live_server: LiveServer, demo: DemoResult) -> None:
+def test_static_token_is_not_renewed(shared_server: SharedServer) -> None:
     with Client(
-        live_server.url, retry=FAST_RETRY, access_token="not-a-token"
+        shared_server.url, retry=FAST_RETRY, access_token="not-a-token"
     ) as client:
         with pytest.raises(UnauthenticatedError) as raised:
             client.topics()
@@ -194,13 +195,12 @@ def test_static_token_is_not_renewed(live_server: LiveServer, demo: DemoResult) 
     assert raised.value.attempts == 1
 
 
-def test_token_store_reused_across_clients(
-    live_server: LiveServer, credentials: Credentials
-) -> None:
+def test_token_store_reused_across_clients(shared_server: SharedServer) -> None:
     store = MemoryTokenStore()
-    with Client(live_server.url, credentials, token_store=store) as first:
+    credentials = shared_server.credentials
+    with Client(shared_server.url, credentials, token_store=store) as first:
         first.topics()
-    with Client(live_server.url, credentials, token_store=store) as second:
+    with Client(shared_server.url, credentials, token_store=store) as second:
         second.courses()
 
     assert len(store.saved) == 1

@@ -25,7 +25,7 @@ from maizeplus.client import Client, Credentials
 from maizeplus.client.cli import app
 from maizeplus.demo.service import DemoResult
 from maizeplus.settings import Settings
-from tests.client.conftest import DEMO_USERS
+from tests.client.conftest import DEMO_USERS, SharedServer
 from tests.client.test_imports import HEADER, POSTMAN_DIR, UNITS, users_file
 from tests.support import LiveServer
 
@@ -102,13 +102,22 @@ def logged_in(cli: Cli, live_server: LiveServer, demo: DemoResult) -> Cli:
     return cli
 
 
+@pytest.fixture
+def logged_in_shared(cli: Cli, shared_server: SharedServer) -> Cli:
+    """A command line logged in to the module's shared server, for tests that change nothing."""
+    result = cli(*login_options(shared_server.server, shared_server.demo))
+    assert result.exit_code == 0, result.stderr
+    return cli
+
+
 def mode_of(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
 
 def test_login_stores_private_profile(
-    cli: Cli, live_server: LiveServer, demo: DemoResult, config_path: Path
+    cli: Cli, shared_server: SharedServer, config_path: Path
 ) -> None:
+    live_server, demo = shared_server.server, shared_server.demo
     result = cli(*login_options(live_server, demo))
 
     token_path = config_path.parent / "client-token.json"
@@ -128,9 +137,27 @@ def test_login_stores_private_profile(
     assert demo.password not in result.stdout + result.stderr
 
 
-def test_login_rejects_wrong_password(
-    cli: Cli, live_server: LiveServer, demo: DemoResult, config_path: Path
+def test_login_replaces_broken_profile(
+    cli: Cli, shared_server: SharedServer, config_path: Path
 ) -> None:
+    live_server, demo = shared_server.server, shared_server.demo
+    config_path.parent.mkdir(parents=True)
+    config_path.write_text("{not json", encoding="utf-8")
+
+    broken = cli("status")
+    result = cli(*login_options(live_server, demo))
+
+    assert broken.exit_code == 1
+    assert "is not valid JSON" in broken.stderr
+    assert result.exit_code == 0, result.stderr
+    assert "ignoring the current profile" in result.stderr
+    assert json.loads(config_path.read_text())["client_id"] == str(demo.client_id)
+
+
+def test_login_rejects_wrong_password(
+    cli: Cli, shared_server: SharedServer, config_path: Path
+) -> None:
+    live_server, demo = shared_server.server, shared_server.demo
     result = cli(*login_options(live_server, demo, password="wrong"))
 
     assert result.exit_code == 1
@@ -139,8 +166,9 @@ def test_login_rejects_wrong_password(
 
 
 def test_login_prompts_for_missing_values(
-    cli: Cli, live_server: LiveServer, demo: DemoResult, config_path: Path
+    cli: Cli, shared_server: SharedServer, config_path: Path
 ) -> None:
+    live_server, demo = shared_server.server, shared_server.demo
     cli.environment["MAIZEPLUS_API_BASE_URL"] = live_server.url
     cli.environment["MAIZEPLUS_API_CLIENT_ID"] = str(demo.client_id)
     answers = f"{demo.client_secret}\n{demo.username}\n{demo.password}\n"
@@ -154,8 +182,9 @@ def test_login_prompts_for_missing_values(
 
 
 def test_login_with_client_credentials(
-    cli: Cli, live_server: LiveServer, demo: DemoResult, config_path: Path
+    cli: Cli, shared_server: SharedServer, config_path: Path
 ) -> None:
+    live_server, demo = shared_server.server, shared_server.demo
     result = cli(
         "login",
         "--base-url",
@@ -176,8 +205,9 @@ def test_login_with_client_credentials(
 
 
 def test_environment_without_profile(
-    cli: Cli, live_server: LiveServer, demo: DemoResult, config_path: Path
+    cli: Cli, shared_server: SharedServer, config_path: Path
 ) -> None:
+    live_server, demo = shared_server.server, shared_server.demo
     missing = cli("status")
     cli.environment.update(
         {
@@ -200,9 +230,9 @@ def test_environment_without_profile(
     assert not config_path.exists()
 
 
-def test_logout_removes_profile(logged_in: Cli, config_path: Path) -> None:
-    result = logged_in("logout")
-    again = logged_in("logout")
+def test_logout_removes_profile(logged_in_shared: Cli, config_path: Path) -> None:
+    result = logged_in_shared("logout")
+    again = logged_in_shared("logout")
 
     assert result.exit_code == 0
     assert not config_path.exists()
@@ -215,6 +245,7 @@ def test_import_wait_exit_statuses(logged_in: Cli, tmp_path: Path) -> None:
     header_only.write_text(HEADER + "\n", encoding="utf-8")
 
     completed = logged_in("import", str(POSTMAN_DIR / "import-users.csv"), "--wait")
+    no_errors = logged_in("errors", "--format", "json")
     with_errors = logged_in(
         "import",
         str(users_file(tmp_path, valid=1, invalid=2)),
@@ -228,6 +259,8 @@ def test_import_wait_exit_statuses(logged_in: Cli, tmp_path: Path) -> None:
     assert completed.exit_code == 0, completed.stderr
     assert "completed" in completed.stdout
     assert "created" in completed.stdout
+    assert json.loads(no_errors.stdout) == []
+    assert "The job has no row errors." in no_errors.stderr
     assert with_errors.exit_code == 2, with_errors.stderr
     assert "completed_with_errors" in with_errors.stdout
     assert "maizeplus-client errors" in with_errors.stderr
@@ -288,19 +321,6 @@ def test_status_and_errors_formats(logged_in: Cli, tmp_path: Path) -> None:
     assert records[0]["column"] == "email"
     assert table_to_file.exit_code == 2
     assert "--output needs --format json or csv" in table_to_file.stderr
-
-
-def test_errors_of_clean_job(logged_in: Cli) -> None:
-    assert (
-        logged_in("import", str(POSTMAN_DIR / "import-users.csv"), "--wait").exit_code
-        == 0
-    )
-
-    result = logged_in("errors", "--format", "json")
-
-    assert result.exit_code == 0
-    assert json.loads(result.stdout) == []
-    assert "The job has no row errors." in result.stderr
 
 
 def user_count(server: LiveServer, credentials: Credentials) -> int:
@@ -397,14 +417,14 @@ def test_export_neutralises_formulas(logged_in: Cli, tmp_path: Path) -> None:
 
 
 def test_export_all_to_folder(
-    logged_in: Cli, live_server: LiveServer, credentials: Credentials, tmp_path: Path
+    logged_in_shared: Cli, shared_server: SharedServer, tmp_path: Path
 ) -> None:
     folder = tmp_path / "exports"
 
-    result = logged_in("export", "all", "--output", str(folder), "--limit", "25")
+    result = logged_in_shared("export", "all", "--output", str(folder), "--limit", "25")
 
     assert result.exit_code == 0, result.stderr
-    with Client(live_server.url, credentials) as client:
+    with Client(shared_server.url, shared_server.credentials) as client:
         for name in (
             "users",
             "topics",
@@ -419,10 +439,10 @@ def test_export_all_to_folder(
             assert f"{name}: {total} rows" in result.stderr
 
 
-def test_export_rejects_bad_arguments(logged_in: Cli) -> None:
-    unknown = logged_in("export", "managers")
-    xlsx_without_file = logged_in("export", "users", "--format", "xlsx")
-    bad_include = logged_in("export", "users", "--include", "manager")
+def test_export_rejects_bad_arguments(logged_in_shared: Cli) -> None:
+    unknown = logged_in_shared("export", "managers")
+    xlsx_without_file = logged_in_shared("export", "users", "--format", "xlsx")
+    bad_include = logged_in_shared("export", "users", "--include", "manager")
 
     assert unknown.exit_code == 2
     assert "unknown resource 'managers'" in unknown.stderr

@@ -15,7 +15,6 @@ from maizeplus.client import (
     User,
     ValidationFailedError,
 )
-from maizeplus.demo.service import DemoResult
 from tests.client.conftest import DEMO_USERS
 
 PAGE_SIZE = 7
@@ -31,20 +30,24 @@ def item_key(item: Any) -> Any:
     return (item.user.uuid, target)
 
 
-def test_every_export_walked_once(client: Client, demo: DemoResult) -> None:
+def test_every_export_walked_once(shared_client: Client) -> None:
     walks = {
-        Resource.USERS: list(client.iter_users(limit=PAGE_SIZE)),
-        Resource.TOPICS: list(client.iter_topics(limit=PAGE_SIZE)),
-        Resource.COURSES: list(client.iter_courses(limit=PAGE_SIZE)),
-        Resource.COURSE_PROGRESS: list(client.iter_progress_courses(limit=PAGE_SIZE)),
-        Resource.CERTIFICATIONS: list(client.iter_certifications(limit=PAGE_SIZE)),
+        Resource.USERS: list(shared_client.iter_users(limit=PAGE_SIZE)),
+        Resource.TOPICS: list(shared_client.iter_topics(limit=PAGE_SIZE)),
+        Resource.COURSES: list(shared_client.iter_courses(limit=PAGE_SIZE)),
+        Resource.COURSE_PROGRESS: list(
+            shared_client.iter_progress_courses(limit=PAGE_SIZE)
+        ),
+        Resource.CERTIFICATIONS: list(
+            shared_client.iter_certifications(limit=PAGE_SIZE)
+        ),
         Resource.CERTIFICATION_PROGRESS: list(
-            client.iter_progress_certifications(limit=PAGE_SIZE)
+            shared_client.iter_progress_certifications(limit=PAGE_SIZE)
         ),
     }
 
     for resource, items in walks.items():
-        total = client.export_page(resource, limit=1).meta.total
+        total = shared_client.export_page(resource, limit=1).meta.total
         keys = [item_key(item) for item in items]
         assert len(items) == total, resource
         assert len(set(keys)) == total, resource
@@ -52,14 +55,16 @@ def test_every_export_walked_once(client: Client, demo: DemoResult) -> None:
     assert len(walks[Resource.COURSE_PROGRESS]) > PAGE_SIZE
 
 
-def test_page_methods_return_typed_pages(client: Client) -> None:
+def test_page_methods_return_typed_pages(shared_client: Client) -> None:
     pages = {
-        "users": client.users(page=2, limit=PAGE_SIZE),
-        "topics": client.topics(limit=2),
-        "courses": client.courses(page=2, limit=5),
-        "progress_courses": client.progress_courses(limit=PAGE_SIZE),
-        "certifications": client.certifications(limit=PAGE_SIZE),
-        "progress_certifications": client.progress_certifications(limit=PAGE_SIZE),
+        "users": shared_client.users(page=2, limit=PAGE_SIZE),
+        "topics": shared_client.topics(limit=2),
+        "courses": shared_client.courses(page=2, limit=5),
+        "progress_courses": shared_client.progress_courses(limit=PAGE_SIZE),
+        "certifications": shared_client.certifications(limit=PAGE_SIZE),
+        "progress_certifications": shared_client.progress_certifications(
+            limit=PAGE_SIZE
+        ),
     }
 
     users = pages["users"]
@@ -81,8 +86,8 @@ def test_page_methods_return_typed_pages(client: Client) -> None:
     assert pages["certifications"].meta.total == 5
 
 
-def test_users_with_every_include(client: Client) -> None:
-    users = list(client.iter_users(include=USER_INCLUDES, limit=PAGE_SIZE))
+def test_users_with_every_include(shared_client: Client) -> None:
+    users = list(shared_client.iter_users(include=USER_INCLUDES, limit=PAGE_SIZE))
 
     with_unit = [user for user in users if user.organizational_unit is not None]
     assert len(users) == DEMO_USERS
@@ -91,23 +96,23 @@ def test_users_with_every_include(client: Client) -> None:
     assert any(user.organizational_unit.business_unit for user in with_unit)  # type: ignore[union-attr]
 
 
-def test_unknown_include_raises_bad_request(client: Client) -> None:
+def test_unknown_include_raises_bad_request(shared_client: Client) -> None:
     with pytest.raises(BadRequestError) as raised:
-        client.users(include=["manager"])
+        shared_client.users(include=["manager"])
 
     assert raised.value.status_code == 400
     assert "organizationalUnit.businessUnit" in raised.value.message
 
 
-def test_invalid_limit_raises_field_error(client: Client) -> None:
+def test_invalid_limit_raises_field_error(shared_client: Client) -> None:
     with pytest.raises(ValidationFailedError) as raised:
-        client.topics(limit=101)
+        shared_client.topics(limit=101)
 
     assert list(raised.value.errors) == ["limit"]
 
 
-def test_page_past_last_is_empty(client: Client) -> None:
-    page = client.topics(page=50, limit=10)
+def test_page_past_last_is_empty(shared_client: Client) -> None:
+    page = shared_client.topics(page=50, limit=10)
 
     assert page.data == []
     assert page.links.next is None
@@ -130,8 +135,6 @@ def test_delete_users_all_or_nothing(client: Client) -> None:
     assert first.email not in remaining
     assert second.email not in remaining
 
-
-def test_delete_users_invalid_email(client: Client) -> None:
     with pytest.raises(ValidationFailedError) as malformed:
         client.delete_users(["not-an-address"])
     with pytest.raises(ValidationFailedError) as empty:

@@ -62,20 +62,17 @@ def test_import_and_wait(client: Client) -> None:
     assert list(client.iter_import_errors(final)) == []
     assert client.import_status().uuid == job.uuid
 
-
-def test_import_xlsx_from_file_object(client: Client) -> None:
     with (POSTMAN_DIR / "import-users.xlsx").open("rb") as stream:
-        job = client.import_users(stream)
+        from_stream = client.import_users(stream)
+    xlsx = client.wait_for_import(from_stream.uuid, interval=0.2)
 
-    final = client.wait_for_import(job.uuid, interval=0.2)
-
-    assert final.status == JobStatus.COMPLETED
-    assert final.file is not None
-    assert final.file.name == "import-users.xlsx"
-    assert final.file.format == "xlsx"
+    assert xlsx.status == JobStatus.COMPLETED
+    assert xlsx.file is not None
+    assert xlsx.file.name == "import-users.xlsx"
+    assert xlsx.file.format == "xlsx"
 
 
-def test_row_errors_across_pages(client: Client, tmp_path: Path) -> None:
+def test_row_errors_and_failed_job(client: Client, tmp_path: Path) -> None:
     path = users_file(tmp_path, valid=2, invalid=INVALID_ROWS)
 
     job = client.import_users(path.read_bytes(), filename="with-errors.csv")
@@ -96,42 +93,33 @@ def test_row_errors_across_pages(client: Client, tmp_path: Path) -> None:
     assert len(first_page.data.errors) == 2
     assert first_page.links.next is not None
 
+    header_only = tmp_path / "header-only.csv"
+    header_only.write_text(HEADER + "\n", encoding="utf-8")
+    failed = client.wait_for_import(client.import_users(header_only), interval=0.2)
 
-def test_failed_job_has_message(client: Client, tmp_path: Path) -> None:
-    path = tmp_path / "header-only.csv"
-    path.write_text(HEADER + "\n", encoding="utf-8")
-
-    final = client.wait_for_import(client.import_users(path), interval=0.2)
-    errors = list(client.iter_import_errors(final))
-
-    assert final.status == JobStatus.FAILED
-    assert final.message == "The file has no data rows below the header row."
-    assert [error.row for error in errors] == [1]
+    assert failed.status == JobStatus.FAILED
+    assert failed.message == "The file has no data rows below the header row."
+    assert [error.row for error in client.iter_import_errors(failed)] == [1]
 
 
-def test_rejected_upload_raises_field_errors(client: Client) -> None:
-    with pytest.raises(ValidationFailedError) as raised:
+def test_errors_before_any_job(client: Client) -> None:
+    with pytest.raises(ValidationFailedError) as rejected:
         client.import_users(b"\x89PNG\r\n\x1a\n not a table", filename="picture.png")
-
-    assert raised.value.status_code == 422
-    assert list(raised.value.errors) == ["file"]
-    assert raised.value.message == raised.value.errors["file"][0]
-
-
-def test_unknown_job_raises_not_found(client: Client) -> None:
-    with pytest.raises(NotFoundError) as raised:
+    with pytest.raises(NotFoundError) as unknown:
         client.import_status("00000000-0000-0000-0000-000000000000")
-    with pytest.raises(NotFoundError):
+    with pytest.raises(NotFoundError) as latest:
         client.import_status("latest")
-
-    assert raised.value.status_code == 404
-    assert raised.value.message == "Import job not found."
-
-
-def test_job_reference_is_one_path_segment(client: Client) -> None:
     # A reference with a slash must not reach another route.
-    with pytest.raises(NotFoundError):
+    with pytest.raises(NotFoundError) as traversal:
         client.import_status("../../users")
+
+    assert rejected.value.status_code == 422
+    assert list(rejected.value.errors) == ["file"]
+    assert rejected.value.message == rejected.value.errors["file"][0]
+    assert unknown.value.status_code == 404
+    assert unknown.value.message == "Import job not found."
+    assert latest.value.message == "Import job not found."
+    assert traversal.value.url.endswith("/import/..%2F..%2Fusers/status")
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@
 client_credentials grant (no account). It renews the token before it expires
 with the refresh_token grant, and takes a new grant of the original kind when
 the refresh fails. A refresh rotates the refresh token, so a refresh request
-that may have reached the server is never repeated; the manager takes a new
+that may have reached the server is never repeated. The manager takes a new
 grant instead.
 """
 
@@ -35,7 +35,7 @@ DEFAULT_REFRESH_MARGIN_SECONDS = 60.0
 
 @dataclass(frozen=True)
 class Credentials:
-    """What the client authenticates with.
+    """The credentials that the client authenticates with.
 
     With ``username`` and ``password`` the client uses the password grant;
     without them, the client_credentials grant. A ``scope`` of ``*`` requests

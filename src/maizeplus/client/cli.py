@@ -9,17 +9,16 @@ unknown option; 130 when interrupted.
 
 from __future__ import annotations
 
-import io
 import json
 import logging
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import typer
 from rich.console import Console
@@ -36,6 +35,7 @@ from rich.table import Table
 
 from maizeplus.client.config import (
     TOKEN_FILE_NAME,
+    ConfigError,
     FileTokenStore,
     Profile,
     default_config_path,
@@ -215,7 +215,11 @@ def login(
     options = _options(context)
     with _reported_errors():
         values: dict[str, Any] = {}
-        values.update(load_profile_values(options.config_path))
+        try:
+            values.update(load_profile_values(options.config_path))
+        except ConfigError as error:
+            # login writes a new profile, so a broken one must not stop it.
+            logger.warning("ignoring the current profile: %s", error)
         values.update(environment_values(os.environ))
         from_options = {
             "base_url": base_url,
@@ -446,34 +450,63 @@ def errors(
             "--output needs --format json or csv", param_hint="--output"
         )
     with _reported_errors(), _client(options) as client:
-        items = [
-            error.model_dump(mode="json", by_alias=True)
-            for error in client.iter_import_errors(job)
-        ]
-    if format == ErrorsFormat.TABLE:
-        if items:
-            table = Table("row", "column", "message")
-            for record in row_error_records(items):
-                table.add_row(str(record["row"]), record["column"], record["message"])
-            console.print(table)
-    else:
-        text = _errors_text(items, format)
-        if output is None:
-            sys.stdout.write(text)
+        items = (
+            error.model_dump(mode="json") for error in client.iter_import_errors(job)
+        )
+        if format == ErrorsFormat.TABLE:
+            count = _print_errors_table(items)
         else:
-            output.write_text(text, encoding="utf-8", newline="")
-    if not items:
+            count = _write_errors(items, format, output)
+    if count == 0:
         error_console.print("The job has no row errors.")
 
 
-def _errors_text(items: list[dict[str, Any]], format: ErrorsFormat) -> str:
-    if format == ErrorsFormat.JSON:
-        return json.dumps(items, ensure_ascii=False, indent=2) + "\n"
-    buffer = io.StringIO()
-    writer = CsvTableWriter(buffer, ROW_ERROR_COLUMNS)
+def _print_errors_table(items: Iterable[dict[str, Any]]) -> int:
+    table = Table("row", "column", "message")
+    count = 0
     for record in row_error_records(items):
-        writer.write(record)
-    return buffer.getvalue()
+        table.add_row(str(record["row"]), record["column"], record["message"])
+        count += 1
+    if count:
+        console.print(table)
+    return count
+
+
+@contextmanager
+def _text_output(output: Path | None) -> Iterator[IO[str]]:
+    """Yield standard output, or a file that gets its name only once it is complete."""
+    if output is None:
+        yield sys.stdout
+        return
+    partial = output.with_name(f".{output.name}.partial")
+    try:
+        with partial.open("w", encoding="utf-8", newline="") as stream:
+            yield stream
+        os.replace(partial, output)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+def _write_errors(
+    items: Iterable[dict[str, Any]], format: ErrorsFormat, output: Path | None
+) -> int:
+    """Stream the row errors as a JSON array (one error a line) or as CSV; return the count."""
+    count = 0
+    with _text_output(output) as stream:
+        if format == ErrorsFormat.JSON:
+            stream.write("[")
+            for item in items:
+                stream.write(",\n" if count else "\n")
+                stream.write(json.dumps(item, ensure_ascii=False))
+                count += 1
+            stream.write("\n]\n")
+        else:
+            writer = CsvTableWriter(stream, ROW_ERROR_COLUMNS)
+            for item in items:
+                for record in row_error_records([item]):
+                    writer.write(record)
+                count += 1
+    return count
 
 
 # --- users -----------------------------------------------------------------

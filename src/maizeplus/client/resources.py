@@ -262,7 +262,7 @@ class Client:
         ``file`` is a path, the file's bytes or a binary file object. Returns
         the new job, still ``running``. A repeated upload starts a second job,
         so the upload is sent again only when the server cannot have processed
-        it: the connection could not be opened, the server answered 429, or it
+        it: the connection could not be opened, the server returned 429, or it
         rejected an expired token. Raises ``ValidationFailedError`` for a missing or
         unreadable file and ``PayloadTooLargeError`` above the server's limit.
         """
@@ -355,8 +355,8 @@ class Client:
         raises ``ValidationFailedError``.
 
         DELETE is idempotent, so a transient failure is retried. This
-        project's server answers a repeated deletion with 204 again.
-        NOTE: a server that answers 404 for users it already deactivated
+        project's server returns 204 again for a repeated deletion.
+        NOTE: a server that returns 404 for users it already deactivated
         would make a retried call raise ``NotFoundError`` although an earlier
         attempt applied; ``attempts`` above 1 shows that it was retried.
         """
