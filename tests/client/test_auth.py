@@ -204,3 +204,18 @@ def test_token_store_reused_across_clients(shared_server: SharedServer) -> None:
         second.courses()
 
     assert len(store.saved) == 1
+
+
+def test_caller_http_client_used(shared_server: SharedServer) -> None:
+    sent: list[httpx.Request] = []
+    http = httpx.Client(event_hooks={"request": [sent.append]}, timeout=10)
+
+    with Client(
+        shared_server.url, shared_server.credentials, http_client=http
+    ) as client:
+        client.topics()
+
+    assert [request.url.path for request in sent] == ["/oauth/token", "/api/v1/topics"]
+    assert sent[1].headers["User-Agent"].startswith("maizeplus-client")
+    assert not http.is_closed
+    http.close()

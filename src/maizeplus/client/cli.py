@@ -117,7 +117,10 @@ def configure(
         "else $XDG_CONFIG_HOME/maizeplus/client.json.",
     ),
     verbose: bool = typer.Option(
-        False, "--verbose", "-v", help="Log each token renewal and retry."
+        False,
+        "--verbose",
+        "-v",
+        help="Also log token renewals; retries are logged without it.",
     ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Show no progress bars."),
 ) -> None:

@@ -195,7 +195,8 @@ class Client:
     ``credentials`` (the client takes and renews tokens) or a ready
     ``access_token`` (used as it is). ``retry`` sets the retries, ``timeout``
     the httpx timeout in seconds. ``refresh_margin`` and ``token_store`` are
-    passed to the ``TokenManager``. A client is safe to share between threads;
+    passed to the ``TokenManager``. ``http_client`` is an httpx client of
+    your own, for proxies or certificates; its timeouts replace ``timeout``. A client is safe to share between threads;
     close it, or use it as a context manager.
     """
 

@@ -326,8 +326,10 @@ class TokenSource(Protocol):
     def access_token_flow(self, rejected: str | None) -> Flow[str]: ...
 
 
-def _http_request_arguments(call: Call, access_token: str | None) -> dict[str, Any]:
-    headers = {"Accept": "application/json"}
+def _http_request_arguments(
+    call: Call, access_token: str | None, extra_headers: Mapping[str, str]
+) -> dict[str, Any]:
+    headers = {**extra_headers, "Accept": "application/json"}
     if access_token is not None:
         headers["Authorization"] = f"Bearer {access_token}"
     arguments: dict[str, Any] = {"headers": headers}
@@ -340,11 +342,17 @@ def _http_request_arguments(call: Call, access_token: str | None) -> dict[str, A
 
 class _DriverBase:
     def __init__(
-        self, base_url: str, policy: RetryPolicy, tokens: TokenSource | None
+        self,
+        base_url: str,
+        policy: RetryPolicy,
+        tokens: TokenSource | None,
+        headers: Mapping[str, str] | None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.policy = policy
         self.tokens = tokens
+        # Sent with every request, also through an http client of the caller's.
+        self.headers = dict(headers or {})
 
     def _check_origin(self, call: Call, access_token: str | None) -> None:
         if access_token is None or not urlsplit(call.url).scheme:
@@ -354,6 +362,12 @@ class _DriverBase:
                 f"refusing to send the access token to {call.url}, which is not "
                 f"under the base URL {self.base_url}"
             )
+
+    def _absolute_url(self, call: Call) -> str:
+        # Absolute URLs keep a caller's http_client free of any base_url.
+        if urlsplit(call.url).scheme:
+            return call.url
+        return self.base_url + call.url
 
     def _no_token_source(self) -> MaizeplusError:
         return MaizeplusError(
@@ -375,11 +389,9 @@ class SyncTransport(_DriverBase):
         headers: Mapping[str, str] | None = None,
         http: httpx.Client | None = None,
     ) -> None:
-        super().__init__(base_url, policy, tokens)
+        super().__init__(base_url, policy, tokens, headers)
         self._owns_http = http is None
-        self.http = http or httpx.Client(
-            base_url=self.base_url, timeout=timeout, headers=headers
-        )
+        self.http = http or httpx.Client(timeout=timeout)
         self._token_lock = threading.Lock()
 
     def close(self) -> None:
@@ -420,14 +432,15 @@ class SyncTransport(_DriverBase):
     def _send(self, action: Send) -> httpx.Response:
         call = action.call
         self._check_origin(call, action.access_token)
-        arguments = _http_request_arguments(call, action.access_token)
+        arguments = _http_request_arguments(call, action.access_token, self.headers)
+        url = self._absolute_url(call)
         if call.upload is None:
-            return self.http.request(call.method, call.url, **arguments)
+            return self.http.request(call.method, url, **arguments)
         with call.upload.open() as stream:
             arguments["files"] = {
                 "file": (call.upload.filename, stream, call.upload.content_type)
             }
-            return self.http.request(call.method, call.url, **arguments)
+            return self.http.request(call.method, url, **arguments)
 
 
 class AsyncTransport(_DriverBase):
@@ -443,11 +456,9 @@ class AsyncTransport(_DriverBase):
         headers: Mapping[str, str] | None = None,
         http: httpx.AsyncClient | None = None,
     ) -> None:
-        super().__init__(base_url, policy, tokens)
+        super().__init__(base_url, policy, tokens, headers)
         self._owns_http = http is None
-        self.http = http or httpx.AsyncClient(
-            base_url=self.base_url, timeout=timeout, headers=headers
-        )
+        self.http = http or httpx.AsyncClient(timeout=timeout)
         self._token_lock = asyncio.Lock()
 
     async def close(self) -> None:
@@ -488,14 +499,15 @@ class AsyncTransport(_DriverBase):
     async def _send(self, action: Send) -> httpx.Response:
         call = action.call
         self._check_origin(call, action.access_token)
-        arguments = _http_request_arguments(call, action.access_token)
+        arguments = _http_request_arguments(call, action.access_token, self.headers)
+        url = self._absolute_url(call)
         if call.upload is None:
-            return await self.http.request(call.method, call.url, **arguments)
+            return await self.http.request(call.method, url, **arguments)
         async with _opened(call.upload) as stream:
             arguments["files"] = {
                 "file": (call.upload.filename, stream, call.upload.content_type)
             }
-            return await self.http.request(call.method, call.url, **arguments)
+            return await self.http.request(call.method, url, **arguments)
 
 
 @asynccontextmanager
