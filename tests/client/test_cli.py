@@ -337,6 +337,7 @@ def test_delete_asks_for_confirmation(
     listing.write_text(f"# leavers\n{emails[2]}\n\n{emails[3]}\n", encoding="utf-8")
 
     declined = logged_in("delete", emails[0], input="n\n")
+    no_input = logged_in("delete", emails[0], input="")
     count_after_decline = user_count(live_server, credentials)
     confirmed = logged_in("delete", emails[0], input="y\n")
     from_file = logged_in("delete", emails[1], "--from-file", str(listing), "--yes")
@@ -345,6 +346,8 @@ def test_delete_asks_for_confirmation(
 
     assert declined.exit_code == 1
     assert "no user was deactivated" in declined.stderr
+    assert no_input.exit_code == 1
+    assert "Pass --yes" in no_input.stderr
     assert count_after_decline == DEMO_USERS
     assert confirmed.exit_code == 0, confirmed.stderr
     assert "Deactivate 1 user(s)" in confirmed.stdout

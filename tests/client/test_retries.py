@@ -80,7 +80,8 @@ def test_long_retry_after_raises(proxied: Client, proxy: FaultyProxy) -> None:
     with pytest.raises(RateLimitedError) as raised:
         proxied.topics()
 
-    assert time.monotonic() - started < 1
+    # Far below the 600 s asked for: the client did not wait.
+    assert time.monotonic() - started < 5
     assert raised.value.retry_after == 600
     assert raised.value.status_code == 429
     assert raised.value.attempts == 1
@@ -212,7 +213,8 @@ def test_export_walk_survives_restart(
     server = LiveServer(settings).start()
     port = server.port
     restarted: list[LiveServer] = []
-    policy = RetryPolicy(max_attempts=12, backoff_initial=0.1, backoff_max=1.0)
+    # At least 8 s of retries, for a restart on a loaded machine.
+    policy = RetryPolicy(max_attempts=20, backoff_initial=0.1, backoff_max=1.0)
 
     def restart() -> None:
         time.sleep(0.5)

@@ -515,6 +515,14 @@ def _write_errors(
 # --- users -----------------------------------------------------------------
 
 
+def _confirm(question: str) -> bool:
+    """Ask a yes/no question; an end of input (a script without --yes) means no."""
+    try:
+        return typer.confirm(question, default=False)
+    except typer.Abort:
+        return False
+
+
 def _emails_from_file(path: Path) -> list[str]:
     lines = path.read_text(encoding="utf-8-sig").splitlines()
     return [
@@ -553,8 +561,10 @@ def delete(
             listed = ", ".join(addresses[:10])
             more = f" and {len(addresses) - 10} more" if len(addresses) > 10 else ""
             question = f"Deactivate {len(addresses)} user(s) on {client.base_url}: {listed}{more}?"
-            if not typer.confirm(question, default=False):
-                error_console.print("Cancelled; no user was deactivated.")
+            if not _confirm(question):
+                error_console.print(
+                    "Cancelled; no user was deactivated. Pass --yes to skip the question."
+                )
                 raise typer.Exit(EXIT_FAILED)
         client.delete_users(addresses)
     console.print(f"Deactivated {len(addresses)} user(s).")
