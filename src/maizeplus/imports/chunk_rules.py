@@ -22,6 +22,7 @@ from maizeplus.imports.cells import Cell, SheetRow
 from maizeplus.imports.email_check import (
     MAX_ADDRESS_LENGTH,
     EmailChecker,
+    are_common_addresses,
     is_common_address,
     is_plain_domain,
 )
@@ -147,7 +148,10 @@ def _check_emails(
     on a rejected domain, are suspects.
     """
     # The regular expression admits ASCII only, so it also finds the others.
-    if None in (matches := list(map(is_common_address, texts))):
+    # A line break inside a cell would split it into two lines that match.
+    joined = "\n".join(texts)
+    if joined.count("\n") != len(texts) - 1 or not are_common_addresses(joined):
+        matches = list(map(is_common_address, texts))
         suspects.update(_indexes_where(matches, lambda match: not match))
     if max(map(len, texts)) > MAX_ADDRESS_LENGTH:
         suspects.update(

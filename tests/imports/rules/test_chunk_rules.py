@@ -29,6 +29,7 @@ EMAILS = st.sampled_from(
         '"anna verdi"@example.com',
         "anna@example.co.uk",
         "anna@ex-ample.it",
+        "anna@example.com\nbob@example.com",
     ]
 )
 TEXTS = st.one_of(
@@ -133,3 +134,17 @@ def test_date_cell_goes_to_row_check() -> None:
     assert validated[0].errors == {}
     assert list(validated[1].errors) == ["first_name"]
     assert validated[1].first_name is None
+
+
+def test_line_break_in_email_cell() -> None:
+    validator = validator_for(ALL_COLUMNS)
+    good = tuple(GOOD_ROW[column] for column in ALL_COLUMNS)
+    two_addresses = ("anna@example.com\nbob@example.com", *good[1:])
+    rows = [SheetRow(2, good), SheetRow(3, two_addresses)]
+
+    validated = validate_chunk(validator, rows)
+
+    assert validated == [validator.validate(row) for row in rows]
+    assert validated[1].errors == {
+        "email": ["The email field must be a valid email address."]
+    }

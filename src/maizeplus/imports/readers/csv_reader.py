@@ -356,7 +356,9 @@ class CsvReader:
                     and len(fields) <= max_columns
                     and (not fields or max(map(len, fields)) <= max_cell_chars)
                 ):
-                    yield SheetRow(start_line, tuple(fields))
+                    # tuple.__new__ builds the row without a call to the
+                    # NamedTuple's __new__, which is a Python function.
+                    yield tuple.__new__(SheetRow, (start_line, tuple(fields)))
                 else:
                     yield SheetRow(start_line, self._cells(fields, start_line))
                 start_line = reader.line_num + 1
