@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import repeat
-from operator import attrgetter, ne
+from operator import attrgetter, itemgetter, ne
 from typing import Any, cast
 
 from sqlalchemy import func, select
@@ -279,9 +279,11 @@ class ChunkWriter:
             index for index, current in enumerate(currents) if current is not None
         ]
         stored = [current for current in currents if current is not None]
-        stored_values = [current[LOOKUP_SETTABLE] for current in stored]
+        stored_values: list[tuple[Any, ...]] = list(map(_settable_of, stored))
+        stored_columns = list(zip(*stored_values, strict=True))
+        every_row = indexes if len(indexes) < len(currents) else None
         target_columns = [
-            _target_values(position, values, indexes, stored_values)
+            _target_values(position, values, every_row, stored_columns[position])
             for position, values in enumerate(settable)
         ]
         targets = list(zip(*target_columns, strict=True))
@@ -461,6 +463,7 @@ class ChunkWriter:
 _UPDATABLE = UPDATE_COLUMNS[:-1]
 # The import column behind each plain user column, and the row value it takes.
 _FILE_COLUMN = {attribute: column for column, attribute in _PLAIN_COLUMNS.items()}
+_settable_of = itemgetter(LOOKUP_SETTABLE)
 _ROW_VALUE = {attribute: attrgetter(attribute) for attribute in _PLAIN_COLUMNS.values()}
 # Columns whose None value in a row means "keep what is stored", not "clear".
 _KEPT_WHEN_NONE = frozenset({"enabled", "business_unit_id", "organizational_unit_id"})
@@ -469,15 +472,18 @@ _KEPT_WHEN_NONE = frozenset({"enabled", "business_unit_id", "organizational_unit
 def _target_values(
     position: int,
     values: list[Any] | None,
-    indexes: list[int],
-    stored_values: list[tuple[Any, ...]],
-) -> list[Any]:
-    """Return one settable column for the known users at ``indexes`` of the chunk."""
-    stored_column = [stored[position] for stored in stored_values]
+    indexes: list[int] | None,
+    stored_column: tuple[Any, ...],
+) -> Sequence[Any]:
+    """Return one settable column for the known users of the chunk.
+
+    ``indexes`` are the known users' rows in the chunk, or None when every row
+    is a known user.
+    """
     if values is None:
         return stored_column
-    picked = [values[index] for index in indexes]
-    if _UPDATABLE[position] not in _KEPT_WHEN_NONE:
+    picked = values if indexes is None else [values[index] for index in indexes]
+    if _UPDATABLE[position] not in _KEPT_WHEN_NONE or None not in picked:
         return picked
     return [
         old if new is None else new

@@ -151,7 +151,10 @@ class UserTable:
         """Map each email of a known user to its row in ``LOOKUP_COLUMNS`` order."""
         if not emails:
             return {}
-        rows = self._fetch(self._lookup_by_email, (tenant_id, self._keys(emails)))
+        # In index order, the lookups find the index pages they need in the
+        # cache more often.
+        keys = self._keys(sorted(emails))
+        rows = self._fetch(self._lookup_by_email, (tenant_id, keys))
         return dict(zip(map(_email_of, rows), rows, strict=True))
 
     def cid_holders(self, tenant_id: int, cids: Iterable[str]) -> dict[str, str]:
