@@ -58,6 +58,8 @@ class PageLatency:
 class ExportRun:
     database: str
     users: int
+    # The first request after start-up, which builds the export's index.
+    cold_request_ms: float
     first: PageLatency
     last: PageLatency
     measured_at: str
@@ -140,10 +142,14 @@ def _wrk_percentile(output: str, label: str) -> float:
     return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
 
 
+def page_path(page: int) -> str:
+    return f"/api/v1/users?page={page}&limit={PAGE_LIMIT}&include={INCLUDES}"
+
+
 def measure_page(
     base_url: str, access_token: str, page: int, requests: int, wrk_seconds: int
 ) -> PageLatency:
-    path = f"/api/v1/users?page={page}&limit={PAGE_LIMIT}&include={INCLUDES}"
+    path = page_path(page)
     sequential_latencies(base_url, path, access_token, WARM_UP_REQUESTS)
     latencies = sequential_latencies(base_url, path, access_token, requests)
     loaded = (
@@ -178,6 +184,7 @@ def run_one(
         with running_server(service.environment, "--no-worker") as (base_url, _server):
             access_token = token(base_url, service.client)
             last_page = -(-users // PAGE_LIMIT)
+            cold = sequential_latencies(base_url, page_path(1), access_token, 1)[0]
             first = measure_page(base_url, access_token, 1, requests, wrk_seconds)
             last = measure_page(
                 base_url, access_token, last_page, requests, wrk_seconds
@@ -185,6 +192,7 @@ def run_one(
     return ExportRun(
         database=service.database.kind,
         users=users,
+        cold_request_ms=round(cold, 1),
         first=first,
         last=last,
         measured_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
