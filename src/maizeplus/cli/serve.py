@@ -7,6 +7,7 @@ import uvicorn
 
 from maizeplus.app import create_app
 from maizeplus.cli.common import current_settings
+from maizeplus.kit.memory import tune_for_imports
 
 
 def serve(
@@ -28,6 +29,8 @@ def serve(
     settings = current_settings()
     if worker is not None:
         settings = settings.model_copy(update={"embedded_worker": worker})
+    if settings.embedded_worker:
+        tune_for_imports()
     uvicorn.run(
         create_app(settings),
         host=host,

@@ -14,6 +14,7 @@ from prometheus_client import start_http_server
 from maizeplus.cli.common import CommandError, current_settings
 from maizeplus.db.engine import resolve_urls
 from maizeplus.jobs.worker import ImportWorker
+from maizeplus.kit.memory import tune_for_imports
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +54,7 @@ def worker(
         )
     if concurrency is not None:
         settings = settings.model_copy(update={"worker_concurrency": concurrency})
+    tune_for_imports()
     if metrics_port is not None:
         # The job counts by status are the API's (/metrics): they are read
         # from the database, which every process shares.
