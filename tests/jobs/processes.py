@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 
+from tests.hygiene import watch_process_log
 from tests.support import free_port
 
 START_TIMEOUT_SECONDS = 60
@@ -51,6 +52,7 @@ class ServiceProcess:
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> ServiceProcess:
+        watch_process_log(self.log_path)
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", self.module, *self.arguments],

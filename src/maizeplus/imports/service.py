@@ -17,7 +17,7 @@ from maizeplus.imports.readers.detect import detect_upload_format
 from maizeplus.jobs.queue import JobQueue
 from maizeplus.kit.clock import format_resource_time, format_validation_time, utcnow
 from maizeplus.kit.ids import allocate_ids
-from maizeplus.kit.pagination import PageRequest
+from maizeplus.kit.pagination import PageRequest, read_page
 
 KIB = 1024
 
@@ -145,8 +145,15 @@ async def page_of_errors(
 ) -> tuple[ImportJob, int, Sequence[dict[str, Any]]]:
     """Return the job, its error count and one page of its row errors."""
     job = await get_job(session, tenant, reference)
-    total = await store.count_row_errors(session, tenant.tenant_id, job.id)
-    rows = await store.page_of_row_errors(
-        session, tenant.tenant_id, job.id, page.offset, page.limit
-    )
-    return job, total, [row_error_resource(row) for row in rows]
+
+    async def count() -> int:
+        return await store.count_row_errors(session, tenant.tenant_id, job.id)
+
+    async def read(offset: int, limit: int) -> list[ImportRowError]:
+        rows = await store.page_of_row_errors(
+            session, tenant.tenant_id, job.id, offset, limit
+        )
+        return list(rows)
+
+    result = await read_page(page, count, read)
+    return job, result.total, [row_error_resource(row) for row in result.items]
