@@ -44,11 +44,13 @@ class ServiceProcess:
         environment: dict[str, str],
         log_path: Path,
         module: str = "maizeplus.cli",
+        cwd: Path | None = None,
     ) -> None:
         self.arguments = arguments
         self.environment = environment
         self.log_path = log_path
         self.module = module
+        self.cwd = cwd
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> ServiceProcess:
@@ -57,6 +59,7 @@ class ServiceProcess:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", self.module, *self.arguments],
                 env=self.environment,
+                cwd=self.cwd,
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
@@ -113,13 +116,15 @@ class ServerProcess(ServiceProcess):
         *,
         worker: bool = True,
         port: int | None = None,
+        module: str = "maizeplus.cli",
+        cwd: Path | None = None,
     ) -> None:
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         arguments = ["serve", "--port", str(self.port)]
         if not worker:
             arguments.append("--no-worker")
-        super().__init__(arguments, environment, log_path)
+        super().__init__(arguments, environment, log_path, module, cwd)
 
     def start(self) -> ServerProcess:
         super().start()
