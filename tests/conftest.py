@@ -22,7 +22,7 @@ import pytest
 
 from maizeplus.settings import Settings, get_settings
 from tests.hygiene import (
-    SecretWatch,
+    SECRET_WATCH,
     leaked_secrets,
     take_problems,
     take_process_log_lines,
@@ -37,13 +37,12 @@ CASES_DIR = Path(__file__).parent / "data" / "cases"
 # The secret scan reads every log line of the service at INFO, the level that
 # it runs at by default. The loggers of the libraries keep their levels.
 SCANNED_LOGGERS = ("maizeplus", "uvicorn")
-_secret_watch = SecretWatch()
 
 
 def pytest_configure(config: pytest.Config) -> None:
     for name in SCANNED_LOGGERS:
         logger = logging.getLogger(name)
-        logger.addHandler(_secret_watch)
+        logger.addHandler(SECRET_WATCH)
         if logger.level == logging.NOTSET or logger.level > logging.INFO:
             logger.setLevel(logging.INFO)
 
@@ -57,11 +56,11 @@ def response_and_log_hygiene() -> Iterator[None]:
     processes that the test started.
     """
     take_problems()
-    _secret_watch.take_lines()
+    SECRET_WATCH.take_lines()
     take_process_log_lines()
     yield
     problems = take_problems()
-    lines = _secret_watch.take_lines() + take_process_log_lines()
+    lines = SECRET_WATCH.take_lines() + take_process_log_lines()
     leaks = [f"a log line shows a secret: {line}" for line in leaked_secrets(lines)]
     if problems or leaks:
         pytest.fail("\n".join(["Response or log hygiene failed:", *problems, *leaks]))

@@ -359,10 +359,13 @@ def undocumented_keys(
     schema = _resolve(schema, schemas)
     alternatives = schema.get("anyOf") or schema.get("oneOf")
     if alternatives:
-        results = [
-            undocumented_keys(value, item, schemas, path) for item in alternatives
+        fitting = [
+            item
+            for item in alternatives
+            if _has_type_of(value, _resolve(item, schemas))
         ]
-        return min(results, key=len)
+        results = [undocumented_keys(value, item, schemas, path) for item in fitting]
+        return min(results, key=len) if results else []
     if schema.get("allOf"):
         merged: dict[str, Any] = {"properties": {}}
         for part in schema["allOf"]:
@@ -388,6 +391,24 @@ def undocumented_keys(
         elif properties and additional is not True:
             found.append(key_path)
     return found
+
+
+_JSON_TYPES = {dict: "object", list: "array", str: "string", bool: "boolean"}
+
+
+def _has_type_of(value: Any, schema: dict[str, Any]) -> bool:
+    """Tell whether a schema without a type, or with the value's type, fits it."""
+    declared = schema.get("type")
+    if declared is None:
+        return True
+    declared_types = declared if isinstance(declared, list) else [declared]
+    if value is None:
+        return "null" in declared_types
+    if isinstance(value, bool):
+        return "boolean" in declared_types
+    if isinstance(value, int | float):
+        return bool({"integer", "number"} & set(declared_types))
+    return _JSON_TYPES.get(type(value)) in declared_types
 
 
 def _resolve(schema: dict[str, Any], schemas: dict[str, Any]) -> dict[str, Any]:
@@ -440,6 +461,10 @@ class SecretWatch(logging.Handler):
             lines = self.lines
             self.lines = []
         return lines
+
+
+# The one watch of this process, which tests/conftest.py attaches to the loggers.
+SECRET_WATCH = SecretWatch()
 
 
 def leaked_secrets(lines: Iterable[str]) -> list[str]:
