@@ -84,6 +84,8 @@ async def upload_users_file(
     request: Request, tenant: CurrentTenant, session: SessionDep
 ) -> JSONResponse:
     settings = request.app.state.settings
+    # NOTE: Starlette spools a file part of over 1 MiB to the system's
+    # temporary folder (TMPDIR), not to import_work_dir, while it reads it.
     async with read_form(
         request, "file", max_files=MAX_FORM_FILES, max_fields=MAX_FORM_FIELDS
     ) as form:
