@@ -83,6 +83,8 @@ class AuditedServer:
                 "PYTHONPATH": str(REPOSITORY_ROOT),
                 "PYTHONDONTWRITEBYTECODE": "1",
                 "TMPDIR": str(self.tmp),
+                # Hundreds of requests a minute with one token; see conftest.py.
+                "MAIZEPLUS_RATE_LIMIT_API_PER_MINUTE": "1000000",
             }
         )
         self.process = ServerProcess(

@@ -1,10 +1,10 @@
 """Hostile uploads end in a 413, a 422 or a failed job that names the limit, cheaply.
 
 Each file goes to a real server process (``hostile.AuditedServer``). The
-tests check the outcome and its message, the time it took, the peak memory
-it added (VmHWM, reset before each upload), that the server still responds
-afterwards, and that no parser opened a file outside its work folder or a
-network connection.
+tests check the outcome and its message, the time it took and the peak
+memory it added (VmHWM, reset before each upload). They also check that the
+server still responds afterwards, and that no parser opened a file outside
+its work folder or a network connection.
 """
 
 from __future__ import annotations
