@@ -7,7 +7,7 @@ import pytest
 from maizeplus.settings import Settings
 
 # Several tests send hundreds of requests a minute with one token, which the
-# API's rate limit (60 a minute per token by default) would answer with 429.
+# API's rate limit (60 a minute per token by default) would reject with 429.
 # NOTE: the setting's name is the one the rate limit is planned to have;
 # Settings ignores an unknown name, so until it exists this changes nothing.
 RATE_LIMIT_SETTING = "rate_limit_api_per_minute"
