@@ -17,6 +17,7 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 from maizeplus.imports.columns import Column
+from maizeplus.kit.spreadsheet_safety import neutralise_row
 
 FIRST_NAMES = [
     "Nicolò",
@@ -168,7 +169,7 @@ def write_csv(path: Path, rows: Iterator[list[str]]) -> None:
     with path.open("w", encoding="utf-8", newline="") as output:
         output.write(";".join(HEADER) + "\r\n")
         for row in rows:
-            output.write(";".join(row) + "\r\n")
+            output.write(";".join(neutralise_row(row)) + "\r\n")
 
 
 MAIN_NAMESPACE = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"

@@ -19,7 +19,6 @@ and ``spans`` attributes.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import subprocess
 import sys
@@ -32,6 +31,7 @@ from pathlib import Path
 from bench.generate import HEADER
 from bench.generate import write_xlsx as write_workbook
 from maizeplus.imports.readers import ReadLimits, open_sheet
+from maizeplus.kit.spreadsheet_safety import SafeCsvWriter
 from maizeplus.settings import Settings
 
 FIRST_NAMES = ["Anna", "Luca", "Zoë", "Nicolò", "Sofia", "Björn", "Chloé", "José"]
@@ -60,7 +60,7 @@ def staff_rows(count: int) -> Iterator[list[str]]:
 
 def write_csv(path: Path, count: int) -> None:
     with path.open("w", encoding="utf-8", newline="") as file:
-        writer = csv.writer(file, delimiter=";", lineterminator="\r\n")
+        writer = SafeCsvWriter(file, delimiter=";", lineterminator="\r\n")
         writer.writerow(HEADER)
         writer.writerows(staff_rows(count))
 

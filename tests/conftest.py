@@ -8,6 +8,7 @@ file copied from a migrated template.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +21,12 @@ import httpx
 import pytest
 
 from maizeplus.settings import Settings, get_settings
+from tests.hygiene import (
+    SECRET_WATCH,
+    leaked_secrets,
+    take_problems,
+    take_process_log_lines,
+)
 from tests.pg_cluster import ThrowawayCluster
 from tests.support import (
     TEST_RATE_LIMIT_PER_MINUTE,
@@ -32,6 +39,37 @@ from tests.support import (
 get_settings.cache_clear()
 
 CASES_DIR = Path(__file__).parent / "data" / "cases"
+
+# The secret scan reads every log line of the service at INFO, the level that
+# it runs at by default. The loggers of the libraries keep their levels.
+SCANNED_LOGGERS = ("maizeplus", "uvicorn")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for name in SCANNED_LOGGERS:
+        logger = logging.getLogger(name)
+        logger.addHandler(SECRET_WATCH)
+        if logger.level == logging.NOTSET or logger.level > logging.INFO:
+            logger.setLevel(logging.INFO)
+
+
+@pytest.fixture(autouse=True)
+def response_and_log_hygiene() -> Iterator[None]:
+    """Fail a test whose responses or logs break the rules of tests/hygiene.py.
+
+    It runs around every test, with every response of every LiveServer and
+    every log line of the service, in this process and in the service
+    processes that the test started.
+    """
+    take_problems()
+    SECRET_WATCH.take_lines()
+    take_process_log_lines()
+    yield
+    problems = take_problems()
+    lines = SECRET_WATCH.take_lines() + take_process_log_lines()
+    leaks = [f"a log line shows a secret: {line}" for line in leaked_secrets(lines)]
+    if problems or leaks:
+        pytest.fail("\n".join(["Response or log hygiene failed:", *problems, *leaks]))
 
 
 @pytest.fixture(scope="session")

@@ -30,6 +30,7 @@ from maizeplus.db.migrate import upgrade_database
 from maizeplus.kit.clock import utcnow
 from maizeplus.settings import Settings
 from maizeplus.tenants.service import TenantOptions, create_tenant
+from tests.hygiene import ResponseRecorder, remember_secret
 
 T = TypeVar("T")
 
@@ -164,6 +165,8 @@ def make_tenant(
                 created_at=now,
             )
         )
+        for secret in (client.client_secret, password, token):
+            remember_secret(secret)
         return TenantCredentials(
             tenant_id=tenant.id,
             name=tenant_name,
@@ -184,7 +187,10 @@ def free_port() -> int:
 
 
 class LiveServer:
-    """The real application served by uvicorn on a loopback port, in a thread."""
+    """The real application served by uvicorn on a loopback port, in a thread.
+
+    ``ResponseRecorder`` checks every response it sends (see tests/hygiene.py).
+    """
 
     def __init__(
         self, settings: Settings, port: int | None = None, app: FastAPI | None = None
@@ -194,7 +200,7 @@ class LiveServer:
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         config = uvicorn.Config(
-            app or create_app(settings),
+            ResponseRecorder(app or create_app(settings)),
             host="127.0.0.1",
             port=self.port,
             log_config=None,

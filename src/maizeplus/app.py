@@ -29,11 +29,13 @@ from maizeplus.kit.errors import install_error_handlers
 from maizeplus.kit.health import router as health_router
 from maizeplus.kit.listing_index import ListingIndexCache
 from maizeplus.kit.metrics import RequestMetrics
-from maizeplus.kit.openapi import error_responses
+from maizeplus.kit.openapi import complete_openapi, error_responses
+from maizeplus.kit.page_api import PAGE_QUERY_PARAMETERS
 from maizeplus.kit.rate_limit import RateLimiter, RateLimitHeaders
 from maizeplus.kit.readiness import ReadinessProbe
 from maizeplus.settings import Settings, get_settings
 from maizeplus.users.deactivation_router import router as users_deactivation_router
+from maizeplus.users.router import INCLUDE_QUERY_PARAMETER
 from maizeplus.users.router import router as users_router
 
 logger = logging.getLogger(__name__)
@@ -86,6 +88,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Added last, so it is the outermost and also counts the 413s.
     app.add_middleware(RequestMetrics)
     install_error_handlers(app)
+    complete_openapi(app, {**PAGE_QUERY_PARAMETERS, "include": INCLUDE_QUERY_PARAMETER})
     app.include_router(health_router)
     app.include_router(auth_router)
     # Every /api/v1 route counts against the rate limit of its access token.

@@ -18,6 +18,7 @@ from maizeplus.auth.dependencies import CurrentTenant
 from maizeplus.auth.models import AccessToken
 from maizeplus.auth.tokens import token_digest
 from maizeplus.kit.clock import utcnow
+from maizeplus.kit.openapi import error_responses
 from maizeplus.settings import Settings
 from tests.auth.oauth import (
     JSON_ACCEPT,
@@ -36,7 +37,7 @@ def probe_api(settings: Settings) -> Iterator[httpx.Client]:
     """A live server of the application plus a route that returns its tenant."""
     app = create_app(settings)
 
-    @app.get(PROBE_PATH)
+    @app.get(PROBE_PATH, responses=error_responses(401))
     async def probe(tenant: CurrentTenant) -> dict[str, object]:
         return {"tenant_id": tenant.tenant_id, "name": tenant.name}
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 
+from tests.hygiene import watch_process_log
 from tests.support import TEST_RATE_LIMIT_PER_MINUTE, free_port
 
 START_TIMEOUT_SECONDS = 60
@@ -45,18 +46,22 @@ class ServiceProcess:
         environment: dict[str, str],
         log_path: Path,
         module: str = "maizeplus.cli",
+        cwd: Path | None = None,
     ) -> None:
         self.arguments = arguments
         self.environment = environment
         self.log_path = log_path
         self.module = module
+        self.cwd = cwd
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> ServiceProcess:
+        watch_process_log(self.log_path)
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", self.module, *self.arguments],
                 env=self.environment,
+                cwd=self.cwd,
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
@@ -113,13 +118,15 @@ class ServerProcess(ServiceProcess):
         *,
         worker: bool = True,
         port: int | None = None,
+        module: str = "maizeplus.cli",
+        cwd: Path | None = None,
     ) -> None:
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         arguments = ["serve", "--port", str(self.port)]
         if not worker:
             arguments.append("--no-worker")
-        super().__init__(arguments, environment, log_path)
+        super().__init__(arguments, environment, log_path, module, cwd)
 
     def start(self) -> ServerProcess:
         super().start()

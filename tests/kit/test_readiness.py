@@ -39,9 +39,16 @@ def test_ready_rejects_database_without_schema(
 
     assert response.status_code == 503
     assert response.headers["content-type"] == "application/json"
-    assert response.json() == {
+    assert response.json() == unready_body(
+        "the database has no schema; run maizeplus db upgrade"
+    )
+
+
+def unready_body(reason: str) -> dict[str, str]:
+    return {
         "status": "unavailable",
-        "reason": "the database has no schema; run maizeplus db upgrade",
+        "reason": reason,
+        "message": f"The service is not ready: {reason}.",
     }
 
 
@@ -56,11 +63,10 @@ def test_ready_rejects_older_schema(settings: Settings, database_url: str) -> No
     response = _ready(settings)
 
     assert response.status_code == 503
-    assert response.json() == {
-        "status": "unavailable",
-        "reason": f"the schema is at migration older, this version needs "
-        f"{head_revision()}; run maizeplus db upgrade",
-    }
+    assert response.json() == unready_body(
+        f"the schema is at migration older, this version needs "
+        f"{head_revision()}; run maizeplus db upgrade"
+    )
 
 
 @pytest.fixture
@@ -80,7 +86,6 @@ def test_ready_times_out_on_silent_database(
     response = _ready(settings.model_copy(update={"database_url": silent_url}))
 
     assert response.status_code == 503
-    assert response.json() == {
-        "status": "unavailable",
-        "reason": f"the database check timed out after {READY_TIMEOUT_SECONDS:g} s",
-    }
+    assert response.json() == unready_body(
+        f"the database check timed out after {READY_TIMEOUT_SECONDS:g} s"
+    )

@@ -13,6 +13,7 @@ from maizeplus.db.session import SessionDep
 from maizeplus.imports import service
 from maizeplus.imports.errors import UploadRejected
 from maizeplus.imports.schemas import ImportJobBody, RowErrorPage
+from maizeplus.kit.forms import read_form
 from maizeplus.kit.openapi import error_responses
 from maizeplus.kit.page_api import PageQuery
 from maizeplus.kit.pagination import paginator_body
@@ -21,7 +22,8 @@ from maizeplus.kit.urls import absolute_path
 router = APIRouter(tags=["users management"])
 
 # Form fields besides the file are ignored, but a request with thousands of
-# them is refused by the multipart parser before it reaches the service.
+# them is rejected by the multipart parser, with a 422 on file, before it
+# reaches the service.
 MAX_FORM_FIELDS = 50
 MAX_FORM_FILES = 5
 
@@ -36,19 +38,33 @@ JobReference = Annotated[
 
 _ERRORS = error_responses(401, 404, status_404="No job of this tenant has that uuid")
 
+# OpenAPI links from an accepted upload to its job, which clients and API
+# testers follow with the job's uuid.
+_JOB_LINKS = {
+    name: {
+        "operationRef": f"#/paths/~1api~1v1~1import~1{{reference}}~1{step}/get",
+        "parameters": {"reference": "$response.body#/data/uuid"},
+    }
+    for name, step in (("ImportStatus", "status"), ("ImportErrors", "errors"))
+}
+
 
 @router.post(
     "/import",
     status_code=202,
     response_model=ImportJobBody,
     summary="Upload a CSV or XLSX file of users to import in the background",
-    responses=error_responses(
-        401,
-        413,
-        422,
-        status_413="The request body is over the upload limit",
-        status_422="The file is missing, empty, too large, or neither CSV nor XLSX",
-    ),
+    responses={
+        202: {"links": _JOB_LINKS},
+        **error_responses(
+            401,
+            413,
+            422,
+            status_413="The request body is over the upload limit",
+            status_422="The file is missing, empty, too large, or neither CSV nor "
+            "XLSX, or the form has more parts than allowed",
+        ),
+    },
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -68,8 +84,10 @@ async def upload_users_file(
     request: Request, tenant: CurrentTenant, session: SessionDep
 ) -> JSONResponse:
     settings = request.app.state.settings
-    async with request.form(
-        max_files=MAX_FORM_FILES, max_fields=MAX_FORM_FIELDS
+    # NOTE: Starlette spools a file part of over 1 MiB to the system's
+    # temporary folder (TMPDIR), not to import_work_dir, while it reads it.
+    async with read_form(
+        request, "file", max_files=MAX_FORM_FILES, max_fields=MAX_FORM_FIELDS
     ) as form:
         upload = form.get("file")
         if not isinstance(upload, UploadFile):

@@ -20,7 +20,7 @@ from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from maizeplus.kit.cache_headers import NO_STORE_HEADERS
-from maizeplus.kit.routes import route_template
+from maizeplus.kit.routes import allowed_methods, route_template
 
 logger = logging.getLogger(__name__)
 
@@ -173,14 +173,18 @@ def _render_validation_error(_request: Request, error: Exception) -> JSONRespons
 def _render_http_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, StarletteHTTPException)
     route = request.url.path.lstrip("/")
+    headers = dict(error.headers or {})
     if error.status_code == 404:
         message = f"The route {route} could not be found."
     elif error.status_code == 405:
         message = f"The {request.method} method is not supported for route {route}."
+        methods = allowed_methods(request.app, request.url.path)
+        if methods:
+            headers["Allow"] = ", ".join(methods)
     else:
         message = str(error.detail)
     return JSONResponse(
-        {"message": message}, status_code=error.status_code, headers=error.headers
+        {"message": message}, status_code=error.status_code, headers=headers
     )
 
 

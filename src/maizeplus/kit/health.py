@@ -6,9 +6,12 @@ reach them (docs/operations.md).
 
 from __future__ import annotations
 
+from typing import Literal
+
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST
+from pydantic import BaseModel, Field
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -26,21 +29,31 @@ async def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
+class ReadinessBody(BaseModel):
+    """The outcome of the readiness check; a 503 adds why, in the error envelope."""
+
+    status: Literal["ok", "unavailable"]
+    reason: str | None = Field(
+        default=None,
+        description="Why the database is not ready; only with status unavailable",
+        examples=["the database is not reachable (OperationalError)"],
+    )
+    message: str | None = Field(
+        default=None,
+        description="The reason as the message of the error envelope; only with "
+        "status unavailable",
+    )
+
+
 @router.get(
     "/ready",
     summary="Readiness: the database answers and its schema is the newest",
+    response_model=ReadinessBody,
     responses={
         503: {
+            "model": ReadinessBody,
             "description": "The database is not reachable, or its schema is not "
             "at the newest migration; `reason` says which",
-            "content": {
-                "application/json": {
-                    "example": {
-                        "status": "unavailable",
-                        "reason": "the database is not reachable (OperationalError)",
-                    }
-                }
-            },
         }
     },
 )
@@ -49,7 +62,12 @@ async def ready(request: Request) -> JSONResponse:
     readiness = await probe.check()
     if not readiness.ready:
         return JSONResponse(
-            {"status": "unavailable", "reason": readiness.reason}, status_code=503
+            {
+                "status": "unavailable",
+                "reason": readiness.reason,
+                "message": f"The service is not ready: {readiness.reason}.",
+            },
+            status_code=503,
         )
     return JSONResponse({"status": "ok"})
 

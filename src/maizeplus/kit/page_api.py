@@ -15,6 +15,9 @@ from pydantic import BaseModel, Field
 
 from maizeplus.kit.listing_index import ListingIndexCache
 from maizeplus.kit.pagination import (
+    DEFAULT_LIMIT,
+    MAX_LIMIT,
+    MAX_PAGE,
     PageLinks,
     PageRequest,
     paginator_body,
@@ -66,6 +69,22 @@ async def page_parameters(
 
 
 PageQuery = Annotated[PageParameters, Depends(page_parameters)]
+
+# OpenAPI fields of the page parameters: integers with their bounds, in place
+# of the strings that ``page_parameters`` declares.
+PAGE_QUERY_PARAMETERS: dict[str, dict[str, Any]] = {
+    "page": {
+        "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1}
+    },
+    "limit": {
+        "schema": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": MAX_LIMIT,
+            "default": DEFAULT_LIMIT,
+        }
+    },
+}
 
 
 class PageLinksModel(BaseModel):

@@ -1,11 +1,13 @@
-"""The path template of the route that served a request, for logs and metrics."""
+"""Route templates for logs and metrics, and the methods that a path allows."""
 
 from __future__ import annotations
 
+import re
 import weakref
 from typing import Any
 
 from fastapi.routing import iter_route_contexts
+from starlette.routing import compile_path
 from starlette.types import Scope
 
 # Path templates by route object, one map per application.
@@ -39,3 +41,33 @@ def _build_templates(routes: Any) -> dict[int, str]:
         if isinstance(path_format, str):
             templates.setdefault(id(context.original_route), path_format)
     return templates
+
+
+# Documented routes by application: (compiled path template, methods).
+_documented: weakref.WeakKeyDictionary[Any, list[tuple[re.Pattern[str], set[str]]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def allowed_methods(app: Any, path: str) -> list[str]:
+    """Return the methods of the documented routes whose template matches ``path``.
+
+    Starlette's 405 names only the methods of the first route with that path,
+    so ``GET /api/v1/users`` hid ``DELETE /api/v1/users``. Routes left out of
+    the OpenAPI document (such as the token endpoint's catch-all for other
+    methods) do not count.
+    """
+    routes = _documented.get(app)
+    if routes is None:
+        routes = [
+            (compile_path(context.path_format)[0], set(context.methods or ()))
+            for context in iter_route_contexts(app.routes)
+            if isinstance(context.path_format, str)
+            and getattr(context.original_route, "include_in_schema", False)
+        ]
+        _documented[app] = routes
+    methods: set[str] = set()
+    for pattern, route_methods in routes:
+        if pattern.match(path):
+            methods |= route_methods
+    return sorted(methods)

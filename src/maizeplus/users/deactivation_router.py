@@ -10,13 +10,15 @@ from fastapi import APIRouter, Request, Response
 from maizeplus.auth.dependencies import CurrentTenant
 from maizeplus.db.session import SessionDep
 from maizeplus.kit.errors import ValidationFailed
+from maizeplus.kit.forms import read_form
 from maizeplus.kit.openapi import error_responses
-from maizeplus.users.deactivation import deactivate_users
+from maizeplus.users.deactivation import MAX_EMAILS_PER_REQUEST, deactivate_users
 
 router = APIRouter(tags=["users management"])
 
 EMAIL_KEYS = ("emails[]", "emails")
-# Starlette's multipart parser refuses more fields than this before reading on.
+# Starlette's form parser rejects more fields than this before reading on, and
+# read_form turns that into a 422 on emails.
 MAX_FORM_FIELDS = 2000
 
 
@@ -39,6 +41,31 @@ def _emails_from_json(body: bytes) -> list[str]:
     return emails
 
 
+def _email_list(name: str) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "required": [name],
+        "properties": {
+            name: {
+                "type": "array",
+                "minItems": 1,
+                "maxItems": MAX_EMAILS_PER_REQUEST,
+                "items": {"type": "string", "format": "email"},
+            }
+        },
+    }
+
+
+def _request_body() -> dict[str, Any]:
+    return {
+        "required": True,
+        "content": {
+            "application/x-www-form-urlencoded": {"schema": _email_list("emails[]")},
+            "application/json": {"schema": _email_list("emails")},
+        },
+    }
+
+
 async def requested_emails(request: Request) -> list[str]:
     """Collect ``emails[]`` from the query string and the body, in any of its encodings."""
     emails = [
@@ -50,7 +77,9 @@ async def requested_emails(request: Request) -> list[str]:
     elif content_type.startswith(
         ("application/x-www-form-urlencoded", "multipart/form-data")
     ):
-        async with request.form(max_fields=MAX_FORM_FIELDS) as form:
+        async with read_form(
+            request, "emails", max_files=MAX_FORM_FIELDS, max_fields=MAX_FORM_FIELDS
+        ) as form:
             emails += [str(value) for key in EMAIL_KEYS for value in form.getlist(key)]
     return emails
 
@@ -66,34 +95,11 @@ async def requested_emails(request: Request) -> list[str]:
         status_404="Some addresses belong to no user of the tenant; nothing changed",
         status_422="No addresses, or a malformed one",
     ),
-    openapi_extra={
-        "requestBody": {
-            "content": {
-                "application/x-www-form-urlencoded": {
-                    "schema": {
-                        "type": "object",
-                        "properties": {
-                            "emails[]": {
-                                "type": "array",
-                                "items": {"type": "string", "format": "email"},
-                            }
-                        },
-                    }
-                },
-                "application/json": {
-                    "schema": {
-                        "type": "object",
-                        "properties": {
-                            "emails": {
-                                "type": "array",
-                                "items": {"type": "string", "format": "email"},
-                            }
-                        },
-                    }
-                },
-            }
-        }
-    },
+    description="The addresses come as `emails[]` in an urlencoded or multipart "
+    "body, as `emails` in a JSON body, or as `emails[]` in the query string. "
+    f"At most {MAX_EMAILS_PER_REQUEST} addresses. An address at a special-use "
+    "domain (RFC 6761, such as `.test`, `.local` or `.invalid`) is malformed.",
+    openapi_extra={"requestBody": _request_body()},
 )
 async def delete_users(
     request: Request, tenant: CurrentTenant, session: SessionDep

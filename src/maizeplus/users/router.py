@@ -32,6 +32,17 @@ INCLUDE_DESCRIPTION = (
 )
 
 
+# The OpenAPI description of ``include``: a comma-separated list of relations.
+INCLUDE_QUERY_PARAMETER: dict[str, Any] = {
+    "schema": {
+        "type": "array",
+        "items": {"enum": [include.value for include in UserInclude]},
+    },
+    "style": "form",
+    "explode": False,
+}
+
+
 def _code_and_name(code: str | None, name: str | None) -> dict[str, str] | None:
     if code is None or name is None:
         return None
