@@ -28,9 +28,9 @@ from maizeplus.client.output import (
     ExportFile,
     export_columns,
     flatten,
-    neutralize,
 )
 from maizeplus.client.reference import render
+from maizeplus.kit.spreadsheet_safety import neutralise_formula
 
 REFERENCE_PAGE = Path(__file__).parents[2] / "docs" / "client-reference.md"
 
@@ -65,7 +65,7 @@ USER = {
     ],
 )
 def test_neutralize_formula_prefixes(value: str, expected: str) -> None:
-    assert neutralize(value) == expected
+    assert neutralise_formula(value) == expected
 
 
 def test_flatten_nested_objects() -> None:

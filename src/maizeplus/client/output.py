@@ -11,7 +11,6 @@ every value exactly as the server sent it.
 
 from __future__ import annotations
 
-import csv
 import json
 import logging
 import os
@@ -24,10 +23,10 @@ from pydantic import BaseModel
 from xlsxwriter.exceptions import XlsxWriterException
 
 from maizeplus.client.models import RESOURCE_MODELS, Resource
+from maizeplus.kit.spreadsheet_safety import SafeCsvWriter, is_formula
 
 logger = logging.getLogger("maizeplus.client")
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 # Rows of one worksheet in Excel 2007 and later, the header row included.
 XLSX_MAX_ROWS = 1_048_576
 # Excel stores at most this many characters in a cell.
@@ -41,16 +40,6 @@ INCLUDED_FIELDS = {
     "organizationalUnit": "organizational_unit",
     "organizationalUnit.businessUnit": "organizational_unit.business_unit",
 }
-
-
-def is_formula_like(value: str) -> bool:
-    """Tell whether a spreadsheet could run ``value`` as a formula."""
-    return value.startswith(FORMULA_PREFIXES)
-
-
-def neutralize(value: str) -> str:
-    """Prefix ``value`` with ``'`` when a spreadsheet could run it as a formula."""
-    return "'" + value if is_formula_like(value) else value
 
 
 def flatten(item: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -143,7 +132,7 @@ def _text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
-        return neutralize(value)
+        return value
     return str(value)
 
 
@@ -176,8 +165,8 @@ class CsvTableWriter:
         self, stream: IO[str], columns: Sequence[str], delimiter: str = ","
     ) -> None:
         self.columns = list(columns)
-        self._writer = csv.writer(stream, delimiter=delimiter, lineterminator="\r\n")
-        self._writer.writerow([neutralize(column) for column in self.columns])
+        self._writer = SafeCsvWriter(stream, delimiter=delimiter, lineterminator="\r\n")
+        self._writer.writerow(self.columns)
         self._dropped = _DroppedColumns(self.columns)
 
     def write(self, row: Mapping[str, Any]) -> None:
@@ -245,7 +234,7 @@ class XlsxTableWriter:
                     XLSX_MAX_CELL_CHARS,
                 )
                 text = text[:XLSX_MAX_CELL_CHARS]
-            if is_formula_like(text):
+            if is_formula(text):
                 fmt = self._text_format
             # write_string never turns text into a formula, unlike write().
             self._sheet.write_string(row, column, text, fmt)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import csv
 import re
 from collections.abc import Iterable
-from typing import Any, TextIO
+from typing import IO, Any
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 # A plain number such as -12 or +3.5 cannot run as a formula, and a quote
@@ -25,11 +25,14 @@ FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 _PLAIN_NUMBER = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?")
 
 
+def is_formula(value: str) -> bool:
+    """Tell whether a spreadsheet would run ``value`` as a formula."""
+    return value.startswith(FORMULA_TRIGGERS) and not _PLAIN_NUMBER.fullmatch(value)
+
+
 def neutralise_formula(value: str) -> str:
     """Return ``value`` with a leading ``'`` if a spreadsheet would run it as a formula."""
-    if value.startswith(FORMULA_TRIGGERS) and not _PLAIN_NUMBER.fullmatch(value):
-        return "'" + value
-    return value
+    return "'" + value if is_formula(value) else value
 
 
 def neutralise_row(cells: Iterable[Any]) -> list[Any]:
@@ -42,7 +45,7 @@ def neutralise_row(cells: Iterable[Any]) -> list[Any]:
 class SafeCsvWriter:
     """A ``csv.writer`` that neutralises each string cell before writing it."""
 
-    def __init__(self, file: TextIO, **format_parameters: Any) -> None:
+    def __init__(self, file: IO[str], **format_parameters: Any) -> None:
         self._writer = csv.writer(file, **format_parameters)
 
     def writerow(self, cells: Iterable[Any]) -> Any:
