@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from maizeplus.app import create_app
+from maizeplus.kit.openapi import error_responses
 from maizeplus.settings import Settings
 from tests.auth.oauth import JSON_ACCEPT, TOKEN_URL, assert_no_store, password_fields
 from tests.support import LiveServer, TenantCredentials
@@ -21,7 +22,7 @@ def failing_api(settings: Settings) -> Iterator[httpx.Client]:
     """A live server of the application plus an OAuth route that raises."""
     app = create_app(settings)
 
-    @app.post(FAILING_PATH)
+    @app.post(FAILING_PATH, responses=error_responses(500))
     async def fail() -> None:
         raise RuntimeError("a fault in a token route")
 

@@ -38,6 +38,7 @@ from maizeplus.auth.token_params import (
 )
 from maizeplus.db.session import SessionDep
 from maizeplus.kit.cache_headers import NO_STORE_HEADERS
+from maizeplus.kit.openapi import ErrorBody
 from maizeplus.kit.rate_limit import RateLimitResult, TooManyAttempts
 from maizeplus.settings import Settings
 
@@ -59,6 +60,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
         "client authenticated with HTTP Basic.",
     },
     429: {
+        "model": ErrorBody,
         "description": '`{"message": "Too Many Attempts."}`, with `Retry-After`: '
         "the client has used up its attempts of the minute.",
     },
