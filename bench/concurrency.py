@@ -25,7 +25,6 @@ import time
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -36,9 +35,8 @@ from bench.generate import generate
 from bench.machine import describe_machine
 from bench.report import RESULTS_DIR, write_results_page
 from bench.service import (
-    PASSWORD,
+    add_tenant,
     fresh_service,
-    maizeplus,
     running_server,
     stop,
     token,
@@ -65,33 +63,6 @@ class ConcurrencyRun:
     measured_at: str
     machine: str
     note: str = ""
-
-
-def _add_importer(environment: dict[str, str], name: str) -> dict[str, Any]:
-    maizeplus(
-        environment,
-        "tenant",
-        "create",
-        name,
-        "--business-units",
-        "--organizational-units",
-    )
-    client: dict[str, Any] = json.loads(
-        maizeplus(environment, "client", "create", "--tenant", name, "--json")
-    )
-    maizeplus(
-        environment,
-        "account",
-        "create",
-        "--tenant",
-        name,
-        "--username",
-        "bench@example.com",
-        "--password",
-        PASSWORD,
-        "--json",
-    )
-    return client
 
 
 class ExportTimer:
@@ -164,7 +135,7 @@ def run(
     with fresh_service(server_url) as service:
         postgres_floor(service.database.url, 1, users_file(users))
         importers = [
-            _add_importer(service.environment, name) for name in IMPORTING_TENANTS
+            add_tenant(service.environment, name) for name in IMPORTING_TENANTS
         ]
         worker = subprocess.Popen(
             [sys.executable, "-m", "maizeplus.cli", "worker", "--concurrency", "2"],

@@ -18,13 +18,14 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import IO, Any, TypeVar
 
 import httpx
 import psycopg
 from sqlalchemy.engine import make_url
 
 PASSWORD = "bench-Passw0rd-long-enough"
+USERNAME = "bench@example.com"
 T = TypeVar("T")
 
 
@@ -76,34 +77,43 @@ class Database:
                 admin.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
 
 
-def prepare_tenant(environment: dict[str, str]) -> dict[str, Any]:
-    maizeplus(environment, "db", "upgrade")
+def add_tenant(environment: dict[str, str], name: str, *options: str) -> dict[str, Any]:
+    """Create a tenant with both kinds of units, its OAuth client and the API account.
+
+    ``options`` go to ``maizeplus tenant create``. Return the client's
+    ``client_id`` and ``client_secret``; the account is ``USERNAME`` with
+    ``PASSWORD``.
+    """
     maizeplus(
         environment,
         "tenant",
         "create",
-        "bench",
+        name,
         "--business-units",
         "--organizational-units",
-        "--language",
-        "it",
+        *options,
     )
-    client = json.loads(
-        maizeplus(environment, "client", "create", "--tenant", "bench", "--json")
+    client: dict[str, Any] = json.loads(
+        maizeplus(environment, "client", "create", "--tenant", name, "--json")
     )
     maizeplus(
         environment,
         "account",
         "create",
         "--tenant",
-        "bench",
+        name,
         "--username",
-        "bench@example.com",
+        USERNAME,
         "--password",
         PASSWORD,
         "--json",
     )
     return client
+
+
+def prepare_tenant(environment: dict[str, str]) -> dict[str, Any]:
+    maizeplus(environment, "db", "upgrade")
+    return add_tenant(environment, "bench", "--language", "it")
 
 
 def token(base_url: str, client: dict[str, Any]) -> str:
@@ -113,7 +123,7 @@ def token(base_url: str, client: dict[str, Any]) -> str:
             "grant_type": "password",
             "client_id": str(client["client_id"]),
             "client_secret": client["client_secret"],
-            "username": "bench@example.com",
+            "username": USERNAME,
             "password": PASSWORD,
             "scope": "*",
         },
@@ -124,9 +134,16 @@ def token(base_url: str, client: dict[str, Any]) -> str:
 
 
 def start_server(
-    environment: dict[str, str], port: int, *arguments: str
+    environment: dict[str, str],
+    port: int,
+    *arguments: str,
+    log: IO[bytes] | None = None,
 ) -> subprocess.Popen[bytes]:
-    """Start ``maizeplus serve`` on a loopback port and wait until it is healthy."""
+    """Start ``maizeplus serve`` on a loopback port and wait until it is healthy.
+
+    The server's output goes to ``log``, or is discarded without one.
+    """
+    output: IO[bytes] | int = subprocess.DEVNULL if log is None else log
     server = subprocess.Popen(
         [
             sys.executable,
@@ -138,21 +155,36 @@ def start_server(
             *arguments,
         ],
         env=environment,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=output,
+        stderr=output,
     )
+    try:
+        _wait_for_health(port, server)
+    except BaseException:
+        # Also on Ctrl-C or SIGTERM, so that no server outlives its caller.
+        server.kill()
+        server.wait()
+        raise
+    return server
+
+
+def _wait_for_health(port: int, server: subprocess.Popen[bytes]) -> None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(
+                f"the server on port {port} exited with {server.returncode}"
+            )
         try:
-            if (
-                httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code
-                == 200
-            ):
-                return server
+            response = httpx.get(f"http://127.0.0.1:{port}/health", timeout=1)
+            if response.status_code == 200:
+                return
         except httpx.HTTPError:
-            time.sleep(0.1)
-    server.kill()
-    raise RuntimeError("the server did not start")
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(
+        f"the server on port {port} did not respond to GET /health in 30 s"
+    )
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:
