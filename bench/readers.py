@@ -34,6 +34,8 @@ from bench.generate import write_xlsx as write_workbook
 from maizeplus.imports.readers import ReadLimits, open_sheet
 from maizeplus.settings import Settings
 
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
 FIRST_NAMES = ["Anna", "Luca", "Zoë", "Nicolò", "Sofia", "Björn", "Chloé", "José"]
 LAST_NAMES = ["Verdi", "Bianchi", "Ferri", "Ångström", "D’Arcy", "Œuvray", "Ricci"]
 LANGUAGES = ["it", "en", "fr", "de", "es", "pt"]
@@ -128,9 +130,19 @@ def count_openpyxl_rows(path: Path) -> int:
 
 
 def measure_in_child(path: Path, reader: str) -> dict[str, float]:
-    command = [sys.executable, __file__, "--read", str(path), "--reader", reader]
-    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
-    result: dict[str, float] = json.loads(output)
+    # Run as a module from the project folder, so that the child can import
+    # ``bench`` too; run as a script, it cannot.
+    command = [sys.executable, "-m", "bench.readers", "--read", str(path)]
+    command += ["--reader", reader]
+    completed = subprocess.run(
+        command, cwd=PROJECT_DIR, capture_output=True, text=True, check=False
+    )
+    if completed.returncode != 0:
+        raise RuntimeError(
+            f"reading {path} with {reader} failed in a child process:\n"
+            f"{completed.stderr}"
+        )
+    result: dict[str, float] = json.loads(completed.stdout)
     return result
 
 
