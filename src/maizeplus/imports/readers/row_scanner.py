@@ -30,7 +30,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Protocol
+from itertools import compress, count
+from typing import Any, Protocol
 
 from maizeplus.imports.cells import Cell, SheetRow
 from maizeplus.imports.readers.cell_values import (
@@ -40,7 +41,7 @@ from maizeplus.imports.readers.cell_values import (
 )
 from maizeplus.imports.readers.fast_xml import ExpatFeed
 from maizeplus.imports.readers.limits import ReadLimits
-from maizeplus.imports.readers.shared_strings import SharedStrings
+from maizeplus.imports.readers.shared_strings import RecentStrings, SharedStrings
 from maizeplus.imports.readers.xml_text import (
     ATTRIBUTE,
     ATTRIBUTE_VALUE,
@@ -66,22 +67,28 @@ class CellUnrecognised(Exception):
 
 @dataclass(frozen=True, slots=True)
 class _Patterns:
-    row_start: re.Pattern[bytes]
-    cells: re.Pattern[bytes]
+    tokens: re.Pattern[bytes]
     cell_tail: re.Pattern[bytes]
+
+
+# The groups of ``_Patterns.tokens``, and the stride of its split list: each
+# token follows the bytes before it (which must be empty but for the final
+# "</row>"), then comes one item per group.
+_LETTERS, _STRING_INDEX, _TAIL, _ROW_END, _ROW_NUMBER, _ROW_ATTRIBUTES = range(1, 7)
+_STRIDE = 7
 
 
 @lru_cache(maxsize=8)
 def _patterns(prefix: str) -> _Patterns:
     """Compile the patterns for a worksheet whose elements have ``prefix`` ("" or "x:")."""
-    row_start = rb'<{p}row r="([0-9]{1,9})"((?: ATTRIBUTE)*)>'
-    # The cell's column letters, then either the index of a shared string in
-    # the usual form, or the rest of the cell in a looser form, which the
-    # strict ``cell_tail`` checks once per distinct text.
-    cells = (
+    # A token is a cell or a row's start tag, with the end tag of the row
+    # before it. A cell gives its column letters, then either the index of a
+    # shared string in the usual form, or the rest of the cell in a looser
+    # form, which the strict ``cell_tail`` checks once per distinct text.
+    tokens = (
         rb'<{p}c r="([A-Z]{1,3})[0-9]*"'
         rb"(?:"
-        rb'(?: s="[0-9]{1,9}")? t="s"><{p}v>([0-9]{1,10})</{p}v></{p}c>'
+        rb'(?: t="s"| s="[0-9]+" t="s")><{p}v>([0-9]+)</{p}v></{p}c>'
         rb"|"
         rb"([^>]*/>"
         rb"|[^>]*>"
@@ -89,6 +96,7 @@ def _patterns(prefix: str) -> _Patterns:
         rb"(?:<{p}v>[^<]*</{p}v>|<{p}v ?/>|<{p}is><{p}t[^>]*>[^<]*</{p}t></{p}is>)?"
         rb"</{p}c>)"
         rb")"
+        rb'|(</{p}row>)?<{p}row r="([0-9]{1,9})"((?: ATTRIBUTE)*)>'
     )
     cell_tail = (
         rb'(?: s="(?P<style>[0-9]{1,9})")?(?: t="(?P<type>[A-Za-z]{1,9})")?'
@@ -99,11 +107,7 @@ def _patterns(prefix: str) -> _Patterns:
         rb"|<{p}is><{p}t(?: xml:space=VALUE)?>(?P<inline>[^<]*)</{p}t></{p}is>)?"
         rb"</{p}c>)"
     )
-    return _Patterns(
-        _compile(row_start, prefix),
-        _compile(cells, prefix),
-        _compile(cell_tail, prefix),
-    )
+    return _Patterns(_compile(tokens, prefix), _compile(cell_tail, prefix))
 
 
 def _compile(pattern: bytes, prefix: str) -> re.Pattern[bytes]:
@@ -123,9 +127,9 @@ class SheetState(Protocol):
 class RowScanner:
     """Reads the rows of a worksheet's ``<sheetData>`` into ``output``, in order.
 
-    ``handler`` is the expat handler of the same sheet. The scanner keeps it up
-    to date before each row that expat reads, so that a row without ``r`` or a
-    cell without ``r`` gets the number and column that follow the rows read here.
+    ``handler`` is the expat handler of the same sheet. The scanner updates it
+    before each row that expat reads, so that a row without ``r`` or a cell
+    without ``r`` gets the number and column that follow the rows read here.
     """
 
     def __init__(
@@ -139,13 +143,12 @@ class RowScanner:
     ) -> None:
         patterns = _patterns(prefix)
         self._row_end = f"</{prefix}row>".encode()
-        self._split_cells = patterns.cells.split
-        self._match_row_start = patterns.row_start.fullmatch
+        self._split_tokens = patterns.tokens.split
         self._handler = handler
         self._output = output
         self._max_columns = limits.max_columns
 
-        string_cells = _SharedStringCells(strings)
+        string_cells = RecentStrings(strings, CACHE_ENTRIES)
         tail_cells = _TailCells(
             _CellTailParser(patterns.cell_tail, strings, cell_values, limits)
         )
@@ -159,85 +162,125 @@ class RowScanner:
         self._columns_by_letters: dict[bytes, int] = {}
         self._known_row_attributes: set[bytes] = {b""}
         # The number and cell letters of the last row read here, or None once
-        # the handler has been told about it.
+        # the handler has been updated.
         self._last_number: bytes | None = None
         self._last_letters: list[bytes] = []
 
     def scan(self, block: bytes, feed: ExpatFeed) -> int:
         """Read the rows of ``block``; see ``ItemScanner.scan``."""
-        row_end = self._row_end
-        pieces = block.split(row_end)
-        pieces.pop()  # the empty bytes after the block's last end tag
+        if self._read_rows(block):
+            feed.skip(block)
+            return len(block)
 
-        scanned_from = 0  # where the bytes read since the last fallback start
-        offset = 0  # the offset of pieces[offset_index] in the block
-        offset_index = 0
-        for index, piece in enumerate(pieces):
-            if self._read_row(piece):
-                continue
-            offset += sum(map(len, pieces[offset_index:index]))
-            offset += len(row_end) * (index - offset_index)
-            feed.skip(block[scanned_from:offset])
-            self._update_handler()
-            end = offset + len(piece) + len(row_end)
-            between_rows = feed.feed_item(block[offset:end])
-            scanned_from = offset = end
-            offset_index = index + 1
-            if not between_rows:
-                return end
+        # Something in the block is unusual: read it row by row, and give
+        # expat each row that the scanner cannot read.
+        row_end = self._row_end
+        scanned_from = 0  # where the bytes read since expat's last row start
+        start = 0
+        for piece in block.split(row_end)[:-1]:
+            end = start + len(piece) + len(row_end)
+            row = block[start:end]
+            if not self._read_rows(row):
+                feed.skip(block[scanned_from:start])
+                self._update_handler()
+                if not feed.feed_item(row):
+                    return end
+                scanned_from = end
+            start = end
         feed.skip(block[scanned_from:])
         return len(block)
 
-    def _read_row(self, piece: bytes) -> bool:
-        """Read one row (its bytes up to ``</row>``); return False to leave it to expat."""
-        # parts: the row's start tag, then for each cell its letters, its shared
-        # string index or None, the rest of it or None, and the bytes up to the
-        # next cell, which must be empty.
-        parts = self._split_cells(piece)
-        start = self._match_row_start(parts[0])
-        if start is None or any(parts[4::4]):
-            return False
-        number, attributes = start.groups()
-        if attributes not in self._known_row_attributes:
-            if not has_unique_names(attributes, forbidden=b"r"):
-                return False
-            self._known_row_attributes.add(attributes)
+    def _read_rows(self, rows: bytes) -> bool:
+        """Read complete rows if every part of them is in a usual form.
 
-        letters = parts[1::4]
+        Return False, having read none of them, when any part is not.
+        """
+        parts = self._split_tokens(rows)
+        others = parts[0::_STRIDE]
+        if others[-1] != self._row_end or any(others[:-1]):
+            return False
+        numbers = parts[_ROW_NUMBER::_STRIDE]
+        starts = list(compress(count(), numbers))
+        if not starts or starts[0] != 0:
+            return False
+        letters = parts[_LETTERS::_STRIDE]
         try:
-            values = self._cell_values(parts[2::4], parts[3::4])
-            count = len(letters)
-            consecutive = self._consecutive_letters
-            if count < len(consecutive) and letters == consecutive[count]:
-                while values and values[-1] == "":
-                    values.pop()
-            else:
-                values = self._place(letters, values)
-        except CellUnrecognised:
+            values = self._cell_values(
+                parts[_STRING_INDEX::_STRIDE], parts[_TAIL::_STRIDE]
+            )
+            sheet_rows = self._sheet_rows(
+                starts,
+                numbers,
+                parts[_ROW_END::_STRIDE],
+                parts[_ROW_ATTRIBUTES::_STRIDE],
+                letters,
+                values,
+            )
+        except (CellUnrecognised, IndexError):
+            # IndexError: a shared string index beyond the table.
             return False
 
-        self._last_number = number
-        self._last_letters = letters
-        if values:
-            self._output.append(SheetRow(int(number), tuple(values)))
+        last_start = starts[-1]
+        self._last_number = numbers[last_start]
+        self._last_letters = letters[last_start + 1 :]
+        self._output.extend(sheet_rows)
         return True
 
     def _cell_values(
         self, string_indexes: list[bytes | None], tails: list[bytes | None]
-    ) -> list[Cell]:
-        """Return the value of each cell, "" for an empty one."""
-        if not any(tails):
-            values = list(map(self._string_value, string_indexes))
-        elif not any(string_indexes):
-            values = list(map(self._tail_value, tails))
-        else:
-            string_value, tail_value = self._string_value, self._tail_value
-            values = [
-                tail_value(tail) if index is None else string_value(index)
-                for index, tail in zip(string_indexes, tails, strict=True)
-            ]
-        # A cell is either a shared string or has a tail, so no value is None.
-        return values  # type: ignore[return-value]
+    ) -> list[Any]:
+        """Return the value of each token: "" for an empty cell, None for a row."""
+        values = list(map(self._string_value, string_indexes))
+        if any(tails):
+            tail_value = self._tail_value
+            for index in compress(count(), tails):
+                values[index] = tail_value(tails[index])
+        return values
+
+    def _sheet_rows(
+        self,
+        starts: list[int],
+        numbers: list[Any],
+        row_ends: list[bytes | None],
+        attributes: list[bytes | None],
+        letters: list[Any],
+        values: list[Any],
+    ) -> list[SheetRow]:
+        """Build a ``SheetRow`` for each row start and the cells after it.
+
+        The lists have an item per token, None where it does not apply (no
+        number for a cell, no value for a row start).
+
+        The first row follows no end tag, and every other row follows the end
+        tag of the row before it, else the rows are not well-formed.
+        """
+        known_attributes = self._known_row_attributes
+        consecutive = self._consecutive_letters
+        sheet_rows = []
+        ends = [*starts[1:], len(numbers)]
+        for row_index, (start, end) in enumerate(zip(starts, ends, strict=True)):
+            if (row_ends[start] is None) != (row_index == 0):
+                raise CellUnrecognised
+            row_attributes = attributes[start]
+            if row_attributes not in known_attributes:
+                self._learn_row_attributes(row_attributes)
+            row_letters = letters[start + 1 : end]
+            row_values = values[start + 1 : end]
+            count = len(row_letters)
+            if count < len(consecutive) and row_letters == consecutive[count]:
+                while row_values and row_values[-1] == "":
+                    row_values.pop()
+            else:
+                row_values = self._place(row_letters, row_values)
+            if row_values:
+                sheet_rows.append(SheetRow(int(numbers[start]), tuple(row_values)))
+        return sheet_rows
+
+    def _learn_row_attributes(self, attributes: bytes | None) -> None:
+        assert attributes is not None
+        if not has_unique_names(attributes, forbidden=b"r"):
+            raise CellUnrecognised  # expat rejects the repeated attribute
+        self._known_row_attributes.add(attributes)
 
     def _place(self, letters: list[bytes], values: list[Cell]) -> list[Cell]:
         """Place the non-empty values by their column, as ``SheetHandler`` does."""
@@ -284,31 +327,6 @@ def _column_letters(index: int) -> bytes:
         index, remainder = divmod(index - 1, 26)
         letters = LETTERS[remainder : remainder + 1] + letters
     return letters
-
-
-class _SharedStringCells(dict[bytes | None, str | None]):
-    """The shared strings of the latest cells, by the digits of their index.
-
-    ``None`` maps to None, so that cells of other forms look up nothing.
-    """
-
-    __slots__ = ("_strings",)
-
-    def __init__(self, strings: SharedStrings) -> None:
-        super().__init__({None: None})
-        self._strings = strings
-
-    def __missing__(self, digits: bytes | None) -> str:
-        assert digits is not None
-        try:
-            text = self._strings[int(digits)]
-        except IndexError:
-            raise CellUnrecognised from None
-        if len(self) >= CACHE_ENTRIES:
-            self.clear()
-            self[None] = None
-        self[digits] = text
-        return text
 
 
 class _TailCells(dict[bytes | None, Cell | None]):
