@@ -151,6 +151,9 @@ def test_xlsxwriter_workbook_same_records(
 NAMESPACE = workbooks.MAIN
 
 
+# Markup whose content is text, not elements, as an opening and a closing.
+MARKUP = [("<!-- ", " -->"), ("<![CDATA[ ", " ]]>"), ("<?pi ", " ?>")]
+
 # Shared strings in each hand-built workbook; a hostile one refers to more.
 SHARED_STRING_COUNT = 13
 
@@ -402,7 +405,8 @@ def hand_built_workbook(
     padding_rows = draw(st.sampled_from([0, 0, 50, 900, 2500]))
     padding = padding_xml(layout, number + 1, padding_rows)
     position = draw(st.integers(0, len(rows)))
-    rows_xml = "".join(rows[:position]) + padding + "".join(rows[position:])
+    rows = [*rows[:position], padding, *rows[position:]]
+    rows_xml = "".join(draw(enclosed_in_markup(rows)))
 
     p = layout.prefix
     declaration = draw(st.sampled_from([workbooks.XML_DECLARATION, ""]))
@@ -453,6 +457,20 @@ def padding_xml(layout: Layout, first_number: int, count: int) -> str:
 
 
 @st.composite
+def enclosed_in_markup(draw: st.DrawFn, items: list[str]) -> list[str]:
+    """Sometimes put a run of the items in a comment, CDATA section or PI."""
+    if not items or draw(st.integers(0, 3)) > 0:
+        return items
+    first = draw(st.integers(0, len(items) - 1))
+    last = draw(st.integers(first, len(items) - 1))
+    opening, closing = draw(st.sampled_from(MARKUP))
+    enclosed = list(items)
+    enclosed[first] = opening + enclosed[first]
+    enclosed[last] = enclosed[last] + closing
+    return enclosed
+
+
+@st.composite
 def shared_strings_xml(draw: st.DrawFn, layout: Layout) -> str:
     p = layout.shared_prefix
     items = []
@@ -472,6 +490,7 @@ def shared_strings_xml(draw: st.DrawFn, layout: Layout) -> str:
         )
         separator = draw(st.sampled_from(["", "", "", "\n", "<!-- s -->"]))
         items.append(f"{separator}<{p}si>{item}</{p}si>")
+    items = draw(enclosed_in_markup(items))
     namespace = f"xmlns:{p[:-1]}" if p else "xmlns"
     return (
         f'{workbooks.XML_DECLARATION}<{p}sst {namespace}="{NAMESPACE}" '
@@ -817,3 +836,78 @@ def test_text_piece_same_records(text: str, where: str, tmp_path: Path) -> None:
     )
 
     assert_same_records(path, tmp_path)
+
+
+@pytest.mark.parametrize("separator", ["\r", "\r\n", "]", "\n\r"])
+def test_error_after_separator_between_strings(separator: str, tmp_path: Path) -> None:
+    # Expat holds back a final CR or "]" until it sees what follows, so the
+    # scanner must not read the next items before expat has read them.
+    plain = "".join(f"<si><t>item {index}\nZoë</t></si>" for index in range(3000))
+    items = f"<si><t>a</t></si>{separator}<si><t>b</t></si>{plain}<si><t>&bad;</t></si>"
+    strings = f'<sst xmlns="{NAMESPACE}">{items}</sst>'
+    path = workbooks.write_xlsx(
+        tmp_path / "strings.xlsx",
+        workbooks.sheet(usual_rows(1, 2)),
+        shared_strings_xml=strings,
+    )
+
+    outcome = assert_same_records(path, tmp_path)
+
+    assert isinstance(outcome, tuple)
+    assert "undefined entity" in outcome[1]
+
+
+@pytest.mark.parametrize(("opening", "closing"), MARKUP)
+def test_markup_between_rows_same_records(
+    opening: str, closing: str, tmp_path: Path
+) -> None:
+    # The rows inside the comment, CDATA section or processing instruction
+    # are text, and the scanner must not read them as rows.
+    rows = usual_rows(1, 10) + opening + usual_rows(70, 50) + closing
+    path = write_sheet(tmp_path, rows + usual_rows(120, 200), ["a"])
+
+    outcome = assert_same_records(path, tmp_path)
+
+    assert isinstance(outcome, list)
+    assert [row.number for row in outcome[9:11]] == [10, 120]
+
+
+@pytest.mark.parametrize(("opening", "closing"), MARKUP)
+def test_markup_inside_row_same_records(
+    opening: str, closing: str, tmp_path: Path
+) -> None:
+    row = f'<row r="11"><c r="A11" t="s"><v>0</v></c>{opening}</row>'
+    rows = usual_rows(1, 10) + row + usual_rows(70, 50) + f"{closing}</row>"
+    path = write_sheet(tmp_path, rows + usual_rows(120, 200), ["a"])
+
+    outcome = assert_same_records(path, tmp_path)
+
+    assert isinstance(outcome, list)
+    assert [row.number for row in outcome[9:12]] == [10, 11, 120]
+
+
+@pytest.mark.parametrize(("opening", "closing"), MARKUP)
+def test_markup_spanning_strings_same_records(
+    opening: str, closing: str, tmp_path: Path
+) -> None:
+    # The markup starts once inside an item and once between two items.
+    plain = "".join(f"<si><t>item {index}</t></si>" for index in range(3000))
+    items = f"<si><t>a</t></si><si><t>b{opening}</t></si>{plain}{closing}</t></si>"
+    items += f"<si><t>c</t></si>{opening}{plain}{closing}{plain}<si><t>z</t></si>"
+    strings = f'<sst xmlns="{NAMESPACE}">{items}</sst>'
+    # Index 3003 is "z" only if no item inside the markup counts.
+    cells = "".join(
+        f'<c r="{letter}1" t="s"><v>{index}</v></c>'
+        for letter, index in zip("ABCD", [0, 1, 2, 3003], strict=True)
+    )
+    path = workbooks.write_xlsx(
+        tmp_path / "strings.xlsx",
+        workbooks.sheet(f'<row r="1">{cells}</row>'),
+        shared_strings_xml=strings,
+    )
+
+    outcome = assert_same_records(path, tmp_path)
+
+    assert isinstance(outcome, list)
+    assert outcome[0].cells[0] == "a"
+    assert outcome[0].cells[3] == "z"
