@@ -11,6 +11,7 @@ case files, and XML built by hand for the forms those writers never produce.
 from __future__ import annotations
 
 import dataclasses
+import random
 import zipfile
 from datetime import date, datetime, time
 from pathlib import Path
@@ -911,3 +912,41 @@ def test_markup_spanning_strings_same_records(
     assert isinstance(outcome, list)
     assert outcome[0].cells[0] == "a"
     assert outcome[0].cells[3] == "z"
+
+
+def test_large_row_without_number_after_scanned_rows(tmp_path: Path) -> None:
+    # Expat reads a row larger than the scanner's buffer; its number follows
+    # that of the last row the scanner read.
+    big = "".join(random_letters(1_200_000))
+    large = f'<row><c r="A1" t="inlineStr"><is><t>{big}</t></is></c></row>'
+    rows = usual_rows(1, 20) + large + usual_rows(30, 5)
+    path = write_sheet(tmp_path, rows, ["a"])
+    read_limits = limits(max_cell_chars=2_000_000)
+
+    outcome = assert_same_records(path, tmp_path, read_limits)
+
+    assert isinstance(outcome, list)
+    assert outcome[20].number == 21
+
+
+def test_stray_cell_after_rows_same_error(tmp_path: Path) -> None:
+    tail = '<c r="A1" t="s"><v>99</v></c>'
+    sheet = workbooks.sheet(usual_rows(1, 20)).replace(
+        "</sheetData>", f"</sheetData>{tail}"
+    )
+    path = workbooks.write_xlsx(
+        tmp_path / "stray.xlsx",
+        sheet,
+        shared_strings_xml=workbooks.plain_shared_strings(["a"]),
+    )
+
+    outcome = assert_same_records(path, tmp_path)
+
+    assert isinstance(outcome, tuple)
+    assert "a cell in row 20 refers to the missing shared string '99'" in outcome[1]
+
+
+def random_letters(count: int) -> list[str]:
+    """Return letters that do not compress a hundred times, as a ZIP bomb would."""
+    generator = random.Random(count)
+    return generator.choices("abcdefghijklmnopqrstuvwxyzéø", k=count)

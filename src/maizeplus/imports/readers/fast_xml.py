@@ -59,6 +59,9 @@ class ItemScanner(Protocol):
         offset to the end of the block then go to expat.
         """
 
+    def before_expat(self) -> None:
+        """Prepare for expat to read what follows the items read last."""
+
 
 class PartHandler(Protocol):
     """The expat handlers of a part, as ``SheetHandler`` and ``SharedStringsHandler``."""
@@ -141,6 +144,8 @@ class PartParser:
 
     def close(self) -> None:
         """Parse what is left and end the part; expat raises if it is incomplete."""
+        if self._mode is _Mode.SCANNER:
+            self._hand_over_to_expat()
         pending, self._pending = self._pending, b""
         self._parse(pending, final=True)
 
@@ -228,7 +233,7 @@ class PartParser:
         end = self._pending.rfind(self._item_end)
         if end < 0:
             if len(self._pending) > MAX_PENDING_BYTES:
-                self._mode = _Mode.EXPAT
+                self._hand_over_to_expat()
             return
         end += len(self._item_end)
         block = self._pending[:end]
@@ -239,6 +244,11 @@ class PartParser:
             self._parse(block[read:])
             if not self._between_items():
                 self._mode = _Mode.EXPAT
+
+    def _hand_over_to_expat(self) -> None:
+        assert self._scanner is not None
+        self._scanner.before_expat()
+        self._mode = _Mode.EXPAT
 
     def _parse_until_between_items(self) -> None:
         """Feed expat item by item until it is back between two items."""

@@ -182,7 +182,7 @@ class RowScanner:
             row = block[start:end]
             if not self._read_rows(row):
                 feed.skip(block[scanned_from:start])
-                self._update_handler()
+                self.before_expat()
                 if not feed.feed_item(row):
                     return end
                 scanned_from = end
@@ -304,7 +304,7 @@ class RowScanner:
             self._columns_by_letters[letters] = column
         return column
 
-    def _update_handler(self) -> None:
+    def before_expat(self) -> None:
         """Give the handler the number and last column of the last row read here."""
         if self._last_number is None:
             return

@@ -223,6 +223,9 @@ class SharedStringScanner:
             return len(block)
         return self._scan_items(block, feed)
 
+    def before_expat(self) -> None:
+        """Do nothing: the expat handler has no state between two items."""
+
     def _plain_texts(self, block: bytes) -> list[bytes] | None:
         """Return the texts of a block of items ``<si><t>text</t></si>`` only.
 
