@@ -97,9 +97,9 @@ def write_results_page() -> Path:
     return PAGE
 
 
-# The reader targets: a million-row XLSX import at most 2 times the floor,
-# whose python-calamine reader holds the whole sheet in memory, needs about
-# 100,000 rows a second from our reader in bounded memory.
+# The reader targets. A million-row XLSX import may take at most 2 times the
+# floor, whose python-calamine reader keeps the whole sheet in memory, and
+# that needs about 100,000 rows a second from our reader in bounded memory.
 XLSX_READER_ROWS_PER_SECOND = 100_000
 READER_ADDED_RSS_MIB = 100.0
 

@@ -254,6 +254,7 @@ def cell_xml(
     style = draw(st.sampled_from([None, "0", "1", "2", "01"]))
     if style is not None:
         attributes.append(f"s={q}{style}{q}")
+
     kind = draw(
         st.sampled_from(SCANNED_KINDS if usual else [*SCANNED_KINDS, "rich", "other"])
     )
@@ -333,6 +334,7 @@ def cell_xml(
             )
         )
         attributes.append(draw(st.sampled_from(['cm="1"', "", "t2='x'"])))
+
     if cell_type is not None:
         attributes.append(f"t={q}{cell_type}{q}")
     attributes = [attribute for attribute in attributes if attribute]
@@ -354,6 +356,7 @@ def row_xml(draw: st.DrawFn, layout: Layout, number: int) -> str:
     columns = sorted(draw(st.sets(st.integers(0, 30), max_size=6)))
     if not usual and draw(st.booleans()):
         columns = draw(st.permutations(columns))
+
     cells = [
         draw(
             cell_xml(
@@ -365,6 +368,7 @@ def row_xml(draw: st.DrawFn, layout: Layout, number: int) -> str:
         for column in columns
     ]
     separator = "" if usual else draw(st.sampled_from(["", "\n", " ", "<!-- x -->"]))
+
     attributes = [f"r={q}{number}{q}"] if numbered else []
     attributes += draw(
         st.sampled_from(
@@ -580,7 +584,7 @@ def test_xml_error_after_scanned_rows(broken: str, tmp_path: Path) -> None:
     assert "line 3002" in outcome[1]
 
 
-def test_xml_error_at_end_after_scanned_rows(tmp_path: Path) -> None:
+def test_truncated_sheet_after_scanned_rows(tmp_path: Path) -> None:
     rows = usual_rows(2, 2000, "Zoë")
     sheet = workbooks.sheet(rows).replace("</worksheet>", "")
     path = workbooks.write_xlsx(
@@ -595,7 +599,7 @@ def test_xml_error_at_end_after_scanned_rows(tmp_path: Path) -> None:
     assert "no element found" in outcome[1]
 
 
-def test_missing_shared_string_after_scanned_rows(tmp_path: Path) -> None:
+def test_missing_string_after_scanned_rows(tmp_path: Path) -> None:
     broken = '<row r="5000"><c r="A5000" t="s"><v>7</v></c></row>'
     path = write_sheet(tmp_path, usual_rows(2, 3000) + broken, ["a"])
 
@@ -609,7 +613,7 @@ def test_missing_shared_string_after_scanned_rows(tmp_path: Path) -> None:
     )
 
 
-def test_rows_without_numbers_after_scanned_rows(tmp_path: Path) -> None:
+def test_unnumbered_rows_after_scanned_rows(tmp_path: Path) -> None:
     unnumbered = '<row><c t="inlineStr"><is><t>x</t></is></c><c><v>1</v></c></row>'
     rows = usual_rows(2, 3) + unnumbered + unnumbered + usual_rows(10, 2)
     path = write_sheet(tmp_path, rows, ["a"])
@@ -716,7 +720,7 @@ def test_times_and_dates_from_openpyxl(tmp_path: Path) -> None:
     assert len(outcome[0].cells) == 3
 
 
-def test_shared_strings_part_scanned_in_chunks(tmp_path: Path) -> None:
+def test_shared_strings_over_many_chunks(tmp_path: Path) -> None:
     # 40,000 strings span many 64 KiB chunks of the shared strings part.
     strings = [f"user{index}@example.com" for index in range(40_000)]
     rows = "".join(
@@ -732,7 +736,7 @@ def test_shared_strings_part_scanned_in_chunks(tmp_path: Path) -> None:
 
 
 def test_sheet_data_split_between_chunks(tmp_path: Path) -> None:
-    # The archive yields 64 KiB chunks; this puts <sheetData> across the first
+    # The archive yields chunks of 64 KiB, and <sheetData> spans the first
     # boundary.
     head = f'<worksheet xmlns="{NAMESPACE}">'
     filler = "<!--" + "x" * (65_536 - len(head) - 4 - 7 - 3) + "-->"
@@ -840,8 +844,8 @@ def test_text_piece_same_records(text: str, where: str, tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("separator", ["\r", "\r\n", "]", "\n\r"])
-def test_error_after_separator_between_strings(separator: str, tmp_path: Path) -> None:
-    # Expat holds back a final CR or "]" until it sees what follows, so the
+def test_error_after_string_separator(separator: str, tmp_path: Path) -> None:
+    # Expat holds back a final CR or "]" until it reads what follows, so the
     # scanner must not read the next items before expat has read them.
     plain = "".join(f"<si><t>item {index}\nZoë</t></si>" for index in range(3000))
     items = f"<si><t>a</t></si>{separator}<si><t>b</t></si>{plain}<si><t>&bad;</t></si>"
@@ -859,9 +863,7 @@ def test_error_after_separator_between_strings(separator: str, tmp_path: Path) -
 
 
 @pytest.mark.parametrize(("opening", "closing"), MARKUP)
-def test_markup_between_rows_same_records(
-    opening: str, closing: str, tmp_path: Path
-) -> None:
+def test_markup_between_rows(opening: str, closing: str, tmp_path: Path) -> None:
     # The rows inside the comment, CDATA section or processing instruction
     # are text, and the scanner must not read them as rows.
     rows = usual_rows(1, 10) + opening + usual_rows(70, 50) + closing
@@ -874,9 +876,7 @@ def test_markup_between_rows_same_records(
 
 
 @pytest.mark.parametrize(("opening", "closing"), MARKUP)
-def test_markup_inside_row_same_records(
-    opening: str, closing: str, tmp_path: Path
-) -> None:
+def test_markup_inside_row(opening: str, closing: str, tmp_path: Path) -> None:
     row = f'<row r="11"><c r="A11" t="s"><v>0</v></c>{opening}</row>'
     rows = usual_rows(1, 10) + row + usual_rows(70, 50) + f"{closing}</row>"
     path = write_sheet(tmp_path, rows + usual_rows(120, 200), ["a"])
@@ -888,9 +888,7 @@ def test_markup_inside_row_same_records(
 
 
 @pytest.mark.parametrize(("opening", "closing"), MARKUP)
-def test_markup_spanning_strings_same_records(
-    opening: str, closing: str, tmp_path: Path
-) -> None:
+def test_markup_around_strings(opening: str, closing: str, tmp_path: Path) -> None:
     # The markup starts once inside an item and once between two items.
     plain = "".join(f"<si><t>item {index}</t></si>" for index in range(3000))
     items = f"<si><t>a</t></si><si><t>b{opening}</t></si>{plain}{closing}</t></si>"
@@ -914,9 +912,9 @@ def test_markup_spanning_strings_same_records(
     assert outcome[0].cells[3] == "z"
 
 
-def test_large_row_without_number_after_scanned_rows(tmp_path: Path) -> None:
-    # Expat reads a row larger than the scanner's buffer; its number follows
-    # that of the last row the scanner read.
+def test_large_unnumbered_row_number(tmp_path: Path) -> None:
+    # Expat reads a row larger than the scanner's buffer, and its number
+    # follows that of the last row the scanner read.
     big = "".join(random_letters(1_200_000))
     large = f'<row><c r="A1" t="inlineStr"><is><t>{big}</t></is></c></row>'
     rows = usual_rows(1, 20) + large + usual_rows(30, 5)

@@ -1,9 +1,9 @@
 """Parsing a large workbook part with expat, except the items a regex scanner reads.
 
-Expat calls a Python handler for every element, which caps a worksheet at
-about 25,000 rows a second. Most rows are written by programs in a few fixed
+Expat calls a Python handler for every element, and those calls take most of
+the time of reading a sheet. Most rows are written by programs in a few fixed
 forms, and a scanner of precompiled regular expressions reads those forms
-several times faster. ``PartParser`` gives the scanner the runs of complete
+several times faster (the Readers section of bench/RESULTS.md has figures). ``PartParser`` gives the scanner the runs of complete
 items (``<row>`` elements of ``<sheetData>``, ``<si>`` items of ``<sst>``)
 and feeds everything else to one expat parser with the safe settings of
 ``safe_xml``: the prolog and root, anything between items that the scanner does
@@ -36,10 +36,10 @@ CONTAINER_TAG_MAX_BYTES = 4096
 
 
 class ExpatFeed(Protocol):
-    """What a scanner calls to hand a part of its block to expat."""
+    """The interface through which a scanner hands parts of its block to expat."""
 
     def skip(self, region: bytes) -> None:
-        """Record that the scanner read ``region``, which expat never sees."""
+        """Record that the scanner read ``region``, which is not fed to expat."""
 
     def feed_item(self, data: bytes) -> bool:
         """Parse ``data`` with expat; return whether expat is back between items."""
@@ -306,7 +306,7 @@ class _PositionMap:
     def skip(self, fed_line: int, fed_column: int, region: bytes) -> None:
         """Insert ``region`` at expat's current position, which ends its input."""
         line, column = self.in_part(fed_line, fed_column)
-        # The test is memchr's speed; count() reads every byte.
+        # The "in" test runs at memchr's speed, and count() reads every byte.
         if b"\n" in region:
             line += region.count(b"\n")
             column = _character_count(region[region.rfind(b"\n") + 1 :])
@@ -317,5 +317,5 @@ class _PositionMap:
 
 
 def _character_count(data: bytes) -> int:
-    # Scanned regions are valid UTF-8: the scanners decode every text they read.
+    # Scanned regions are valid UTF-8, because the scanners decode every text.
     return len(data) if data.isascii() else len(data.decode("utf-8"))

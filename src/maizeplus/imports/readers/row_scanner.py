@@ -11,10 +11,11 @@ Recognised, with the worksheet's own prefix on every element:
 * the row start tag ``<row r="N" a="v" ...>``: ``r`` first, other attributes
   of printable ASCII in double quotes, single spaces, no whitespace after it;
 * cells ``<c r="A1" s="N" t="T">`` with ``r`` first, then optionally ``s`` and
-  ``t`` in that order, each followed by one of: ``/>`` (with or without a space
-  before it), ``></c>``, a formula ``<f ...>...</f>`` or ``<f .../>`` and then
-  an optional ``<v>...</v>`` or ``<v/>``, or an inline string
-  ``<is><t>...</t></is>`` whose ``<t>`` may have ``xml:space``;
+  ``t`` in that order. The tag ends with ``/>`` (with or without a space
+  before it), or it is followed by ``</c>``, by a formula ``<f ...>...</f>``
+  or ``<f .../>`` and an optional ``<v>...</v>`` or ``<v/>`` before ``</c>``,
+  or by an inline string ``<is><t>...</t></is></c>`` whose ``<t>`` may have
+  ``xml:space``;
 * in texts, any character that XML allows but a carriage return, the five
   predefined entities and numeric character references.
 
@@ -22,6 +23,9 @@ Rows without ``r``, cells without ``r``, other attributes or their order, rich
 text, whitespace between elements, comments, CDATA and anything unexpected
 fall back to expat, and so does every row that would raise an error, so that
 expat raises it with the usual message.
+
+NOTE: a sheet with whitespace between its elements (pretty-printed XML) is
+read by expat row by row, no faster than before the scanner.
 """
 
 from __future__ import annotations
@@ -51,8 +55,9 @@ from maizeplus.imports.readers.xml_text import (
 )
 
 LETTERS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-# Entries of each cache before it is emptied: a few megabytes at most. A row
-# typically repeats most values of the rows above (languages, units, flags).
+# Entries of each cache before it is emptied: about 16 MB at most, with keys of
+# the maximum length. A row typically repeats most values of the rows above
+# (languages, units, flags).
 CACHE_ENTRIES = 16_384
 # Keys longer than this (long inline texts) are not kept, to bound the memory.
 MAX_CACHED_KEY_BYTES = 512
@@ -118,7 +123,7 @@ def _compile(pattern: bytes, prefix: str) -> re.Pattern[bytes]:
 
 
 class SheetState(Protocol):
-    """What the scanner tells the expat handler of the same sheet."""
+    """The state of the sheet's expat handler that the scanner updates."""
 
     def continue_after_row(self, number: int, last_column: int) -> None:
         """Continue as if expat had just read row ``number``, ending at ``last_column``."""
@@ -162,7 +167,7 @@ class RowScanner:
         self._columns_by_letters: dict[bytes, int] = {}
         self._known_row_attributes: set[bytes] = {b""}
         # The number and cell letters of the last row read here, or None once
-        # the handler has been updated.
+        # the handler has them.
         self._last_number: bytes | None = None
         self._last_letters: list[bytes] = []
 

@@ -6,7 +6,7 @@ memory (eight for a table above 2 GiB): its end offset in a temporary file of
 UTF-8 text, which is memory-mapped for lookups once the table is complete.
 
 Items of one plain ``<t>`` are read by ``SharedStringScanner``, which copies
-their UTF-8 bytes to the file as they are; any other item goes to expat and
+their UTF-8 bytes to the file as they are. Any other item goes to expat and
 ``SharedStringsHandler`` (see ``fast_xml``).
 """
 

@@ -1,11 +1,11 @@
 """XML text and attributes as the regex scanners accept them, decoded as expat does.
 
-The scanners take only what they can decode exactly as expat would: UTF-8,
-the characters that XML 1.0 allows except the carriage return (expat turns a
-line break of CR LF or a lone CR into LF), the five predefined entities and
-numeric character references to allowed characters. Anything else raises
-``TextUnrecognised``, and the scanner leaves the item to expat, which decodes
-it or rejects the part.
+The scanners take only what they can decode exactly as expat would. That is
+UTF-8 text of the characters that XML 1.0 allows, the five predefined entities
+and numeric character references to allowed characters. A carriage return is
+left out, because expat turns a line break of CR LF or a lone CR into LF.
+Anything else raises ``TextUnrecognised``, and the scanner leaves the item to
+expat, which decodes it or rejects the part.
 """
 
 from __future__ import annotations
