@@ -122,7 +122,7 @@ def _reader_lines() -> list[str]:
         "strings) in a fresh process, as one pass of an import does; an import",
         "reads the file twice. `maizeplus` is `open_sheet`, `expat` the XLSX reader",
         "with its scanners off (every element through expat's handlers, as before",
-        "them), `calamine` python-calamine, the floor's reader, which holds the",
+        "them), `calamine` python-calamine, the floor's reader, which keeps the",
         "whole sheet in memory. Time is wall-clock, the best of the runs, then the",
         "slowest; the machine is shared, so the spread shows the noise. Peak RSS is",
         'the process\'s VmHWM, and "added" its rise while reading. Targets for',
