@@ -948,3 +948,21 @@ def random_letters(count: int) -> list[str]:
     """Return letters that do not compress a hundred times, as a ZIP bomb would."""
     generator = random.Random(count)
     return generator.choices("abcdefghijklmnopqrstuvwxyzéø", k=count)
+
+
+def test_many_distinct_strings_same_records(tmp_path: Path) -> None:
+    # More distinct strings than the scanner's cache keeps, so that it empties
+    # the cache and releases the table's pages, then reads them again.
+    count = 40_000
+    strings = [f"user{index}@example.com" for index in range(count)]
+    rows = "".join(
+        f'<row r="{number}"><c r="A{number}" t="s"><v>{number - 1}</v></c>'
+        f'<c r="B{number}" t="s"><v>{(number * 7) % 100}</v></c></row>'
+        for number in range(1, count + 1)
+    )
+    path = write_sheet(tmp_path, rows, strings)
+
+    outcome = assert_same_records(path, tmp_path)
+
+    assert isinstance(outcome, list)
+    assert outcome[-1] == SheetRow(count, (strings[-1], strings[(count * 7) % 100]))
