@@ -92,10 +92,10 @@ class SharedStrings:
         return self._view[offsets[index] : offsets[index + 1]].decode("utf-8")
 
     def release_pages(self) -> None:
-        """Unmap the pages read so far from this process's resident memory.
+        """Drop the pages read so far from this process's resident memory.
 
         Each page of the table counts in the process's RSS once it is read,
-        about 45 MB for the strings of a million staff rows. The pages stay in
+        about 40 MB for the strings of a million staff rows. The pages stay in
         the page cache, so reading one again costs a minor page fault.
         """
         if isinstance(self._view, mmap.mmap) and _RELEASE_PAGES is not None:
