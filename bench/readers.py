@@ -1,19 +1,29 @@
 """Measure the speed and memory of the CSV and XLSX readers on generated staff lists.
 
-Usage: ``.venv/bin/python -m bench.readers [--rows N] [--folder DIR]``
+Usage: ``.venv/bin/python -m bench.readers [--rows N ...] [--format csv xlsx]
+[--repeat K] [--calamine] [--openpyxl] [--record] [--note TEXT]``
 
-Writes a CSV file and an XLSX file of N data rows (100,000 by default) with
-unique emails and names, then reads each through ``open_sheet`` in a fresh
-child process. It prints rows per second, the child's peak resident memory
-(VmHWM of /proc/self/status, so Linux only) and how far that peak rose above
-the resident memory before reading. A second child per file reports the peak
-of Python allocations (tracemalloc); tracing slows reading down, so its time
-is not used. ``--openpyxl`` also times openpyxl's read-only mode on the same
-XLSX file.
+For each size and format it reads ``bench/out/users-N.FORMAT``, the file that
+``bench.generate`` writes (and ``bench.import_e2e`` reads), writing it first if
+it is missing. The XLSX layout is Excel's: every text cell is a shared string
+(``t="s"``) and each row has its ``r`` and ``spans`` attributes. Each reader
+reads the whole file in a fresh child process, ``--repeat`` times:
 
-The XLSX file is written by ``bench.generate`` in the layout Excel uses:
-every text cell is a shared string (``t="s"``), and each row has its ``r``
-and ``spans`` attributes.
+* ``maizeplus``: ``open_sheet``, as each pass of an import reads the file;
+* ``expat`` (XLSX): ``XlsxReader(fast_path=False)``, which gives every element
+  to expat's Python handlers, as the reader did before its scanners;
+* ``calamine`` (XLSX, with ``--calamine``): python-calamine, which holds the
+  whole sheet in memory; it is the reader of the import floor. Install it with
+  ``.venv/bin/pip install python-calamine``;
+* ``openpyxl`` (XLSX, with ``--openpyxl``): openpyxl's read-only mode.
+
+It prints the best time and the slowest, rows per second of the best run, the
+child's CPU time, its peak resident memory (VmHWM of /proc/self/status, so
+Linux only) and how far that peak rose above the resident memory before
+reading. For ``maizeplus`` a further child reports the peak of Python
+allocations (tracemalloc); tracing slows reading down, so its time is not used.
+``--record`` writes ``bench/results/readers-FORMAT-N.json`` and rebuilds
+``bench/RESULTS.md``.
 """
 
 from __future__ import annotations
@@ -25,66 +35,40 @@ import sys
 import tempfile
 import time
 import tracemalloc
-from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-from bench.generate import HEADER
-from bench.generate import write_xlsx as write_workbook
+from bench.generate import generate
+from bench.machine import describe_machine
+from bench.report import RESULTS_DIR, write_results_page
 from maizeplus.imports.readers import ReadLimits, open_sheet
-from maizeplus.kit.spreadsheet_safety import SafeCsvWriter
+from maizeplus.imports.readers.xlsx_reader import XlsxReader
 from maizeplus.settings import Settings
 
-FIRST_NAMES = ["Anna", "Luca", "Zoë", "Nicolò", "Sofia", "Björn", "Chloé", "José"]
-LAST_NAMES = ["Verdi", "Bianchi", "Ferri", "Ångström", "D’Arcy", "Œuvray", "Ricci"]
-LANGUAGES = ["it", "en", "fr", "de", "es", "pt"]
-COUNTRIES = ["IT", "GB", "FR", "DE", "ES", "PT", "CH"]
-
-
-def staff_rows(count: int) -> Iterator[list[str]]:
-    for index in range(count):
-        yield [
-            f"user{index}@example.com",
-            f"C-{index:07d}",
-            f"{FIRST_NAMES[index % len(FIRST_NAMES)]} {index}",
-            LAST_NAMES[index % len(LAST_NAMES)],
-            "true" if index % 5 else "false",
-            LANGUAGES[index % len(LANGUAGES)],
-            COUNTRIES[index % len(COUNTRIES)],
-            "",
-            "",
-            "",
-            "",
-            "",
-        ]
-
-
-def write_csv(path: Path, count: int) -> None:
-    with path.open("w", encoding="utf-8", newline="") as file:
-        writer = SafeCsvWriter(file, delimiter=";", lineterminator="\r\n")
-        writer.writerow(HEADER)
-        writer.writerows(staff_rows(count))
-
-
-def write_xlsx(path: Path, count: int) -> None:
-    write_workbook(path, staff_rows(count))
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+CACHE_DIR = PROJECT_DIR / "bench" / "out"
 
 
 def read_file(path: Path, reader: str) -> dict[str, float]:
     """Read every row of a file; return the row count, seconds and memory figures.
 
-    ``reader`` is "maizeplus", "traced" (maizeplus under tracemalloc) or
-    "openpyxl" (its read-only mode, for comparison).
+    ``reader`` is one of "maizeplus", "traced" (maizeplus under tracemalloc),
+    "expat", "calamine" and "openpyxl".
     """
     rss_before_kib = memory_status_kib("VmRSS")
     if reader == "traced":
         tracemalloc.start()
     started = time.perf_counter()
-    rows = count_openpyxl_rows(path) if reader == "openpyxl" else count_rows(path)
+    cpu_started = time.process_time()
+    rows = ROW_COUNTERS[reader](path)
     seconds = time.perf_counter() - started
+    cpu_seconds = time.process_time() - cpu_started
     peak_kib = memory_status_kib("VmHWM")
     result = {
         "rows": rows,
         "seconds": seconds,
+        "cpu_seconds": cpu_seconds,
         "peak_rss_mib": peak_kib / 1024,
         "rss_added_mib": (peak_kib - rss_before_kib) / 1024,
     }
@@ -106,6 +90,7 @@ def memory_status_kib(field: str) -> int:
 
 
 def count_rows(path: Path) -> int:
+    """Count the data rows that ``open_sheet`` gives, as an import pass reads them."""
     limits = ReadLimits.from_settings(Settings())
     rows = 0
     with (
@@ -115,6 +100,26 @@ def count_rows(path: Path) -> int:
         for _row in sheet.rows:
             rows += 1
     return rows
+
+
+def count_expat_rows(path: Path) -> int:
+    """Count the records of the first sheet, read by expat's handlers alone."""
+    limits = ReadLimits.from_settings(Settings())
+    with (
+        tempfile.TemporaryDirectory() as work_dir,
+        XlsxReader(path, limits, Path(work_dir), fast_path=False) as reader,
+    ):
+        records = sum(1 for _record in reader.records())
+    return records - 1  # the header row
+
+
+def count_calamine_rows(path: Path) -> int:
+    # Not a dependency of the project; see the module's documentation.
+    from python_calamine import CalamineWorkbook
+
+    workbook = CalamineWorkbook.from_path(str(path))
+    rows = workbook.get_sheet_by_index(0).to_python()
+    return len(rows) - 1
 
 
 def count_openpyxl_rows(path: Path) -> int:
@@ -127,41 +132,136 @@ def count_openpyxl_rows(path: Path) -> int:
     return rows - 1
 
 
+ROW_COUNTERS = {
+    "maizeplus": count_rows,
+    "traced": count_rows,
+    "expat": count_expat_rows,
+    "calamine": count_calamine_rows,
+    "openpyxl": count_openpyxl_rows,
+}
+
+
 def measure_in_child(path: Path, reader: str) -> dict[str, float]:
-    command = [sys.executable, __file__, "--read", str(path), "--reader", reader]
-    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
-    result: dict[str, float] = json.loads(output)
+    # Run as a module from the project folder, so that the child can import
+    # ``bench`` too; run as a script, it cannot.
+    command = [sys.executable, "-m", "bench.readers", "--read", str(path)]
+    command += ["--reader", reader]
+    completed = subprocess.run(
+        command, cwd=PROJECT_DIR, capture_output=True, text=True, check=False
+    )
+    if completed.returncode != 0:
+        raise RuntimeError(
+            f"reading {path} with {reader} failed in a child process:\n"
+            f"{completed.stderr}"
+        )
+    result: dict[str, float] = json.loads(completed.stdout)
     return result
 
 
-def report(name: str, path: Path, reader: str) -> None:
-    timing = measure_in_child(path, reader)
-    line = (
-        f"{name} ({reader}): {timing['rows']:,.0f} rows, "
-        f"{path.stat().st_size / 2**20:.1f} MiB file, {timing['seconds']:.2f} s, "
-        f"{timing['rows'] / timing['seconds']:,.0f} rows/s, "
-        f"peak RSS {timing['peak_rss_mib']:.0f} MiB "
-        f"({timing['rss_added_mib']:+.1f} MiB while reading)"
-    )
+def measure_reader(path: Path, reader: str, repeat: int) -> dict[str, Any]:
+    """Read the file ``repeat`` times; return the best run's figures and the spread."""
+    runs = [measure_in_child(path, reader) for _ in range(repeat)]
+    best = min(runs, key=lambda run: run["seconds"])
+    figures: dict[str, Any] = {
+        "rows": int(best["rows"]),
+        "runs": repeat,
+        "best_seconds": round(best["seconds"], 2),
+        "slowest_seconds": round(max(run["seconds"] for run in runs), 2),
+        "rows_per_second": round(best["rows"] / best["seconds"]),
+        "cpu_seconds": round(best["cpu_seconds"], 2),
+        "peak_rss_mib": round(max(run["peak_rss_mib"] for run in runs), 1),
+        "rss_added_mib": round(max(run["rss_added_mib"] for run in runs), 1),
+    }
     if reader == "maizeplus":
         traced = measure_in_child(path, "traced")
-        line += f", traced Python peak {traced['traced_peak_mib']:.1f} MiB"
-    print(line, flush=True)
+        figures["traced_peak_mib"] = round(traced["traced_peak_mib"], 1)
+    return figures
+
+
+def describe(file_format: str, reader: str, figures: dict[str, Any]) -> str:
+    line = (
+        f"{file_format} {reader}: {figures['rows']:,} rows, best {figures['best_seconds']} s "
+        f"(slowest {figures['slowest_seconds']} s of {figures['runs']}), "
+        f"{figures['rows_per_second']:,} rows/s, CPU {figures['cpu_seconds']} s, "
+        f"peak RSS {figures['peak_rss_mib']:.0f} MiB "
+        f"({figures['rss_added_mib']:+.1f} MiB while reading)"
+    )
+    if "traced_peak_mib" in figures:
+        line += f", traced Python peak {figures['traced_peak_mib']} MiB"
+    return line
+
+
+def input_file(folder: Path, rows: int, file_format: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"users-{rows}.{file_format}"
+    if not path.exists():
+        generate(path, rows, file_format)
+    return path
+
+
+def readers_of(file_format: str, arguments: argparse.Namespace) -> list[str]:
+    if file_format == "csv":
+        return ["maizeplus"]
+    readers = ["maizeplus", "expat"]
+    if arguments.calamine:
+        readers.append("calamine")
+    if arguments.openpyxl:
+        readers.append("openpyxl")
+    return readers
+
+
+def record(
+    file_format: str, path: Path, readers: dict[str, dict[str, Any]], note: str
+) -> Path:
+    first = next(iter(readers.values()))
+    result = {
+        "file_format": file_format,
+        "rows": first["rows"],
+        "file_mib": round(path.stat().st_size / 2**20, 1),
+        "readers": readers,
+        "measured_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": describe_machine(),
+        "note": note,
+    }
+    RESULTS_DIR.mkdir(exist_ok=True)
+    target = RESULTS_DIR / f"readers-{file_format}-{first['rows']}.json"
+    target.write_text(json.dumps(result, indent=2) + "\n")
+    return target
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=100_000, help="data rows per file")
+    parser.add_argument(
+        "--rows", type=int, nargs="+", default=[100_000], help="data rows per file"
+    )
+    parser.add_argument(
+        "--format", nargs="+", choices=["csv", "xlsx"], default=["csv", "xlsx"]
+    )
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="runs of each reader (default 1)"
+    )
     parser.add_argument(
         "--folder",
         type=Path,
-        help="where to write the files (default: a temporary folder)",
+        default=CACHE_DIR,
+        help="where the generated files are kept (default: bench/out)",
+    )
+    parser.add_argument(
+        "--calamine",
+        action="store_true",
+        help="also time python-calamine on the XLSX file",
     )
     parser.add_argument(
         "--openpyxl",
         action="store_true",
         help="also time openpyxl's read-only mode on the XLSX file",
     )
+    parser.add_argument(
+        "--record",
+        action="store_true",
+        help="write bench/results/readers-*.json and rebuild bench/RESULTS.md",
+    )
+    parser.add_argument("--note", default="", help="note recorded with --record")
     parser.add_argument("--read", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--reader", default="maizeplus", help=argparse.SUPPRESS)
     arguments = parser.parse_args()
@@ -169,15 +269,17 @@ def main() -> None:
         print(json.dumps(read_file(arguments.read, arguments.reader)))
         return
 
-    with tempfile.TemporaryDirectory() as temporary:
-        folder = arguments.folder or Path(temporary)
-        csv_path, xlsx_path = folder / "staff.csv", folder / "staff.xlsx"
-        write_csv(csv_path, arguments.rows)
-        write_xlsx(xlsx_path, arguments.rows)
-        report("csv", csv_path, "maizeplus")
-        report("xlsx", xlsx_path, "maizeplus")
-        if arguments.openpyxl:
-            report("xlsx", xlsx_path, "openpyxl")
+    for rows in arguments.rows:
+        for file_format in arguments.format:
+            path = input_file(arguments.folder, rows, file_format)
+            figures = {}
+            for reader in readers_of(file_format, arguments):
+                figures[reader] = measure_reader(path, reader, arguments.repeat)
+                print(describe(file_format, reader, figures[reader]), flush=True)
+            if arguments.record:
+                print(f"recorded {record(file_format, path, figures, arguments.note)}")
+    if arguments.record:
+        write_results_page()
 
 
 if __name__ == "__main__":

@@ -65,7 +65,7 @@ def _load(pattern: str) -> list[dict]:  # type: ignore[type-arg]
 
 def write_results_page() -> Path:
     lines = _import_section() + _export_section() + _auth_section()
-    lines += _concurrency_section()
+    lines += _concurrency_section() + _reader_lines()
     PAGE.write_text("\n".join(lines) + "\n")
     return PAGE
 
@@ -216,4 +216,58 @@ def _concurrency_section() -> list[str]:
             f"| {seconds} | p99 x{LOADED_P99_RATIO:g}: {verdict} | {run['measured_at']} "
             f"| {run['machine']} | {run.get('note', '')} |"
         )
+    return lines
+
+
+# The reader targets. A million-row XLSX import may take at most 2 times the
+# floor, whose python-calamine reader keeps the whole sheet in memory, and
+# that needs about 100,000 rows a second from our reader in bounded memory.
+XLSX_READER_ROWS_PER_SECOND = 100_000
+READER_ADDED_RSS_MIB = 100.0
+
+
+def _reader_lines() -> list[str]:
+    """Return the section of the reader benchmarks (``bench.readers --record``)."""
+    runs = [
+        json.loads(path.read_text())
+        for path in sorted(RESULTS_DIR.glob("readers-*.json"))
+    ]
+    runs.sort(key=lambda run: (run["file_format"], run["rows"]))
+    lines = [
+        "",
+        "## Readers",
+        "",
+        "Written by `python -m bench.readers --record`. Reproduce a row with",
+        "`python -m bench.readers --rows N --format xlsx --repeat 3 --calamine`.",
+        "Each reader reads the",
+        "whole generated file (`bench/generate.py`, Excel's layout with shared",
+        "strings) in a fresh process, as one pass of an import does; an import",
+        "reads the file twice. `maizeplus` is `open_sheet`, `expat` the XLSX reader",
+        "with its scanners off (every element through expat's handlers, as before",
+        "them), `calamine` python-calamine, the floor's reader, which keeps the",
+        "whole sheet in memory. Time is wall-clock, the best of the runs, then the",
+        "slowest; the machine is shared, so the spread shows the noise. Peak RSS is",
+        'the process\'s VmHWM, and "added" its rise while reading. Targets for',
+        f"XLSX: at least {XLSX_READER_ROWS_PER_SECOND:,} rows/s on a million rows",
+        f"and under {READER_ADDED_RSS_MIB:.0f} MiB added while reading.",
+        "",
+        "| format | rows | file MiB | reader | best s | slowest s | runs | rows/s | CPU s | x expat | peak RSS MiB | added MiB | traced Python MiB | measured | machine | note |",
+        "| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | --- |",
+    ]
+    for run in runs:
+        expat = run["readers"].get("expat")
+        for reader, figures in run["readers"].items():
+            speedup = (
+                f"{expat['best_seconds'] / figures['best_seconds']:.2f}"
+                if expat
+                else ""
+            )
+            lines.append(
+                f"| {run['file_format']} | {figures['rows']:,} | {run['file_mib']} "
+                f"| {reader} | {figures['best_seconds']} | {figures['slowest_seconds']} "
+                f"| {figures['runs']} | {figures['rows_per_second']:,} "
+                f"| {figures['cpu_seconds']} | {speedup} | {figures['peak_rss_mib']} "
+                f"| {figures['rss_added_mib']} | {figures.get('traced_peak_mib', '')} "
+                f"| {run['measured_at']} | {run['machine']} | {run.get('note', '')} |"
+            )
     return lines

@@ -117,9 +117,9 @@ def column_name(index: int) -> str:
 
 def write_xlsx(
     path: Path,
-    sheet_xml: str,
+    sheet_xml: str | bytes,
     *,
-    shared_strings_xml: str | None = None,
+    shared_strings_xml: str | bytes | None = None,
     styles_xml: str | None = None,
     workbook_xml: str | None = None,
     workbook_relationships_xml: str | None = None,

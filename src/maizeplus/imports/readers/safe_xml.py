@@ -55,11 +55,16 @@ def feed(parser: expat.XMLParserType, part_name: str, data: bytes, final: bool) 
     try:
         parser.Parse(data, final)
     except expat.ExpatError as error:
-        raise FileUnreadable(
-            f"The workbook part {part_name} is not valid XML "
-            f"({expat.ErrorString(error.code)} at line {error.lineno}, "
-            f"column {error.offset}). Save the file again from Excel."
-        ) from None
+        raise invalid_xml(part_name, error.code, error.lineno, error.offset) from None
+
+
+def invalid_xml(part_name: str, code: int, line: int, column: int) -> FileUnreadable:
+    """Build the error for expat error ``code`` at a line (from 1) and column (from 0)."""
+    return FileUnreadable(
+        f"The workbook part {part_name} is not valid XML "
+        f"({expat.ErrorString(code)} at line {line}, "
+        f"column {column}). Save the file again from Excel."
+    )
 
 
 def parse_all(

@@ -4,60 +4,74 @@ The sheet XML is decompressed and parsed in 64 KiB chunks. The rows that a
 chunk completes are yielded before the next chunk is read, so memory keeps one
 chunk of rows at a time. Formulas are never evaluated: a formula cell gives
 its cached value ``<v>``.
+
+By default the rows of ``<sheetData>`` in the usual forms are read by
+``RowScanner``, several times faster than expat's callbacks, and everything
+else by expat and ``SheetHandler`` (see ``fast_xml``). Both give the same rows.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Generator
-from datetime import datetime, time
 from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO
 
-from maizeplus.imports.cells import Cell, DateCell, SheetRow
+from maizeplus.imports.cells import Cell, SheetRow
 from maizeplus.imports.errors import FileUnreadable, LimitExceeded
 from maizeplus.imports.readers import safe_xml
 from maizeplus.imports.readers.archive import Archive
+from maizeplus.imports.readers.cell_values import (
+    CellValues,
+    place_value,
+    typed_value,
+)
+from maizeplus.imports.readers.fast_xml import PartParser
 from maizeplus.imports.readers.limits import ReadLimits, limit_text
+from maizeplus.imports.readers.row_scanner import RowScanner
 from maizeplus.imports.readers.shared_strings import (
     SPREADSHEET_NAMESPACES,
     SharedStrings,
     read_shared_strings,
 )
 from maizeplus.imports.readers.styles import read_date_styles
-from maizeplus.imports.readers.workbook import WorkbookParts, read_workbook_parts
+from maizeplus.imports.readers.workbook import read_workbook_parts
 
 DIGITS = "0123456789"
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 MAX_COLUMN_LETTERS = 3  # XFD, column 16,384, is the last column of Excel
 
-# Day 0 of Excel's 1900 date system. Serial 60 is the fictitious 1900-02-29, so
-# days before 1900-03-01 count one less than the calendar gives.
-EXCEL_EPOCH = datetime(1899, 12, 30)
-FIRST_SERIAL_AFTER_LEAP_BUG = 61
-# A workbook in the 1904 date system counts days from 1904-01-01, 1,462 days later.
-DATE1904_OFFSET_DAYS = 1462.0
-SECONDS_PER_DAY = 86_400
-
-_INTEGER = re.compile(r"([+-]?)0*([0-9]+)")
 # Excel's row numbers go up to 1,048,576. This leaves room, and keeps int()
 # from parsing an arbitrarily long digit string.
 MAX_ROW_NUMBER_DIGITS = 9
+
+# The start tag of <sheetData>, with the root's prefix as group 1.
+SHEET_DATA_START = re.compile(rb"<(?:([A-Za-z_][\w.-]{0,63}):)?sheetData>")
 
 
 class XlsxReader:
     """The first worksheet of an XLSX file whose ZIP container is within the limits."""
 
-    def __init__(self, path: Path, limits: ReadLimits, work_dir: Path) -> None:
+    def __init__(
+        self, path: Path, limits: ReadLimits, work_dir: Path, *, fast_path: bool = True
+    ) -> None:
+        """Open the workbook and read its shared strings and styles.
+
+        With ``fast_path`` False, expat's handlers read every element, as before
+        the scanners existed; the tests compare the two ways.
+        """
         self._limits = limits
+        self._fast_path = fast_path
         self._file: BinaryIO = path.open("rb")
         self._strings: SharedStrings | None = None
         try:
             self._archive = Archive(self._file, limits)
             self._parts = read_workbook_parts(self._archive)
             self._strings = self._load_shared_strings(work_dir)
-            self._date_styles = self._load_date_styles()
+            self._cell_values = CellValues(
+                self._load_date_styles(), self._parts.date1904
+            )
         except BaseException:
             self.close()
             raise
@@ -88,7 +102,11 @@ class XlsxReader:
             return table
         try:
             read_shared_strings(
-                info.filename, self._archive.chunks(info), table, self._limits
+                info.filename,
+                self._archive.chunks(info),
+                table,
+                self._limits,
+                fast_path=self._fast_path,
             )
         except BaseException:
             table.close()
@@ -103,10 +121,42 @@ class XlsxReader:
 
     def records(self) -> Generator[SheetRow, None, None]:
         """Yield each row of the first worksheet that has a non-empty cell, in order."""
+        if self._fast_path:
+            return self._scanned_records()
+        return self._expat_records()
+
+    def _scanned_records(self) -> Generator[SheetRow, None, None]:
+        assert self._strings is not None
+        info = self._parts.worksheet
+        strings, cell_values, limits = self._strings, self._cell_values, self._limits
+        handler = SheetHandler(info.filename, strings, cell_values, limits)
+        ready = handler.ready
+
+        def make_scanner(prefix: str) -> RowScanner:
+            return RowScanner(prefix, handler, strings, cell_values, limits, ready)
+
+        parser = PartParser(
+            info.filename,
+            handler,
+            SHEET_DATA_START,
+            container_name="sheetData",
+            container_depth=2,
+            item_name="row",
+            make_scanner=make_scanner,
+        )
+        for chunk in self._archive.chunks(info):
+            parser.feed(chunk)
+            if ready:
+                yield from ready
+                ready.clear()
+        parser.close()
+        yield from ready
+
+    def _expat_records(self) -> Generator[SheetRow, None, None]:
         assert self._strings is not None
         info = self._parts.worksheet
         handler = SheetHandler(
-            info.filename, self._strings, self._date_styles, self._limits, self._parts
+            info.filename, self._strings, self._cell_values, self._limits
         )
         parser = safe_xml.create_parser(info.filename, namespaces=False)
 
@@ -141,10 +191,10 @@ class SheetHandler:
     __slots__ = (
         "_cell_attributes",
         "_cell_tag",
+        "_cell_values",
         "_collecting",
         "_column",
         "_columns_by_letters",
-        "_date_style_ids",
         "_in_cell",
         "_in_phonetic",
         "_max_cell_chars",
@@ -153,12 +203,12 @@ class SheetHandler:
         "_phonetic_tag",
         "_row_number",
         "_row_tag",
-        "_serial_offset",
         "_string_at",
         "_text",
         "_text_tag",
         "_value_tag",
         "_values",
+        "prefix",
         "ready",
     )
 
@@ -166,17 +216,14 @@ class SheetHandler:
         self,
         part_name: str,
         strings: SharedStrings,
-        date_styles: tuple[bool, ...],
+        cell_values: CellValues,
         limits: ReadLimits,
-        parts: WorkbookParts,
     ) -> None:
         self.ready: list[SheetRow] = []
+        self.prefix = ""
         self._part_name = part_name
         self._string_at = strings.__getitem__
-        self._date_style_ids = frozenset(
-            str(index) for index, is_date in enumerate(date_styles) if is_date
-        )
-        self._serial_offset = DATE1904_OFFSET_DAYS if parts.date1904 else 0.0
+        self._cell_values = cell_values
         self._max_columns = limits.max_columns
         self._max_cell_chars = limits.max_cell_chars
         self._columns_by_letters: dict[str, int] = {}
@@ -201,6 +248,7 @@ class SheetHandler:
                 f"The first sheet of the workbook ({self._part_name}) is not a "
                 "worksheet. Move the staff list to the first sheet and save the file."
             )
+        self.prefix = prefix
         self._row_tag = f"{prefix}row"
         self._cell_tag = f"{prefix}c"
         self._value_tag = f"{prefix}v"
@@ -235,6 +283,12 @@ class SheetHandler:
             if len(text) > self._max_cell_chars:
                 self._raise_cell_too_long()
             self._text = text
+
+    def continue_after_row(self, number: int, last_column: int) -> None:
+        """Continue after a row that ``RowScanner`` read instead of these handlers."""
+        self._row_number = number
+        self._column = last_column
+        self._values = []
 
     def _start_row(self, reference: str | None) -> None:
         if reference is None:
@@ -273,9 +327,9 @@ class SheetHandler:
         if cell_type == "s":
             value = self._shared_string(text)
         elif cell_type is None or cell_type == "n":
-            value = self._number(text, attributes.get("s"))
+            value = self._cell_values.number(text, attributes.get("s"))
         else:
-            value = _typed_value(cell_type, text)
+            value = typed_value(cell_type, text)
         if value == "":
             return
 
@@ -291,13 +345,7 @@ class SheetHandler:
                 f"Row {self._row_number} has a value in column {column + 1:,}, beyond "
                 f"{limit_text('import_max_columns', self._max_columns)} columns."
             )
-        values = self._values
-        count = len(values)
-        if column >= count:
-            values.extend([""] * (column - count))
-            values.append(value)
-        else:
-            values[column] = value
+        place_value(self._values, column, value)
 
     def _learn_column(self, reference: str) -> int:
         letters = reference.rstrip(DIGITS)
@@ -319,16 +367,6 @@ class SheetHandler:
                 f"string {text!r}"
             ) from None
 
-    def _number(self, text: str, style: str | None) -> Cell:
-        if style is not None and style in self._date_style_ids:
-            try:
-                return DateCell(float(text) + self._serial_offset)
-            except ValueError:
-                return text
-        if text.isascii() and text.isdigit() and text[0] != "0":
-            return text
-        return _format_number(text)
-
     def _raise_cell_too_long(self) -> None:
         raise LimitExceeded(
             f"A cell in row {self._row_number} has more characters than "
@@ -340,55 +378,3 @@ class SheetHandler:
             f"The worksheet {self._part_name} is damaged: {detail}. "
             "Open the file in Excel and save it again."
         )
-
-
-def _typed_value(cell_type: str, text: str) -> Cell:
-    """Convert the text of a cell of a type other than shared string or number."""
-    if cell_type == "inlineStr" or cell_type == "str" or cell_type == "e":
-        return text
-    if cell_type == "b":
-        return _boolean(text)
-    if cell_type == "d":
-        return _iso_date(text)
-    return text
-
-
-def _format_number(text: str) -> str:
-    """Format an Excel number: integral ones without ``.0``, others shortest."""
-    integer = _INTEGER.fullmatch(text)
-    if integer:
-        # Rewritten without int(), which refuses strings of over 4,300 digits.
-        sign, digits = integer.groups()
-        return digits if sign != "-" or digits == "0" else f"-{digits}"
-    try:
-        number = float(text)
-    except ValueError:
-        return text
-    if number.is_integer():
-        return str(int(number))
-    return repr(number)
-
-
-def _boolean(text: str) -> str:
-    value = text.strip().lower()
-    if not value:
-        return ""
-    return "true" if value in ("1", "true") else "false"
-
-
-def _iso_date(text: str) -> Cell:
-    """Turn an ISO 8601 date or time (a ``t="d"`` cell) into its Excel serial."""
-    value = text.strip()
-    try:
-        if "-" in value:
-            moment = datetime.fromisoformat(value).replace(tzinfo=None)
-        else:
-            moment = datetime.combine(EXCEL_EPOCH, time.fromisoformat(value))
-    except ValueError:
-        # An unparsable date stays text, so the rules report its value.
-        return text
-    delta = moment - EXCEL_EPOCH
-    serial = delta.days + (delta.seconds + delta.microseconds / 1e6) / SECONDS_PER_DAY
-    if 1 <= serial < FIRST_SERIAL_AFTER_LEAP_BUG:
-        serial -= 1
-    return DateCell(serial)
