@@ -13,8 +13,8 @@ reads the whole file in a fresh child process, ``--repeat`` times:
 * ``expat`` (XLSX): ``XlsxReader(fast_path=False)``, which gives every element
   to expat's Python handlers, as the reader did before its scanners;
 * ``calamine`` (XLSX, with ``--calamine``): python-calamine, which holds the
-  whole sheet in memory; it is the reader of the import floor. Install it with
-  ``.venv/bin/pip install python-calamine``;
+  whole sheet in memory; it is the reader of the import floor, and a
+  development dependency;
 * ``openpyxl`` (XLSX, with ``--openpyxl``): openpyxl's read-only mode.
 
 It prints the best time and the slowest, rows per second of the best run, the
