@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.generate import HEADER, user_rows
+from maizeplus.kit.spreadsheet_safety import SafeCsvWriter
 
 # The columns of a generated row (bench.generate.HEADER), by position.
 EMAIL, CID, LAST_NAME = 0, 1, 3
@@ -90,7 +91,7 @@ def write_progress(path: Path, rows: list[list[str]]) -> int:
     start = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
     records = 0
     with path.open("w", encoding="utf-8", newline="") as output:
-        writer = csv.writer(output, delimiter=";")
+        writer = SafeCsvWriter(output, delimiter=";")
         writer.writerow(
             [
                 "email",
