@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
@@ -11,15 +13,9 @@ from maizeplus.catalog.repository import ExportedProgress
 from maizeplus.catalog.schemas import (
     CertificationPage,
     CertificationProgressPage,
-    CertificationProgressResource,
-    CertificationResource,
     CoursePage,
     CourseProgressPage,
-    CourseProgressResource,
-    CourseResource,
-    ProgressUser,
     TopicPage,
-    TopicResource,
 )
 from maizeplus.db.session import SessionDep
 from maizeplus.kit.clock import format_resource_time
@@ -44,8 +40,8 @@ async def list_topics(
     result = await service.export_topics(
         session, tenant.tenant_id, paging.request, paging.indexes
     )
-    items = [TopicResource(id=topic.id, name=topic.name) for topic in result.items]
-    return page_response(TopicPage, items, total=result.total, parameters=paging)
+    items = [{"id": topic.id, "name": topic.name} for topic in result.items]
+    return page_response(items, total=result.total, parameters=paging)
 
 
 @router.get(
@@ -62,18 +58,18 @@ async def list_courses(
         session, tenant.tenant_id, paging.request, paging.indexes
     )
     items = [
-        CourseResource(
-            id=course.id,
-            duration=course.duration,
-            level=course.level,
-            name=course.name,
-            description=course.description,
-            short_description=course.short_description,
-            topic_id=course.topic_id,
-        )
+        {
+            "id": course.id,
+            "duration": course.duration,
+            "level": course.level,
+            "name": course.name,
+            "description": course.description,
+            "short_description": course.short_description,
+            "topic_id": course.topic_id,
+        }
         for course in result.items
     ]
-    return page_response(CoursePage, items, total=result.total, parameters=paging)
+    return page_response(items, total=result.total, parameters=paging)
 
 
 @router.get(
@@ -89,33 +85,33 @@ async def list_certifications(
     result = await service.export_certifications(
         session, tenant.tenant_id, paging.request, paging.indexes
     )
-    items = [CertificationResource(id=item.id, name=item.name) for item in result.items]
-    return page_response(
-        CertificationPage, items, total=result.total, parameters=paging
-    )
+    items = [{"id": item.id, "name": item.name} for item in result.items]
+    return page_response(items, total=result.total, parameters=paging)
 
 
-def _course_progress(row: ExportedProgress) -> CourseProgressResource:
-    return CourseProgressResource(
-        user=ProgressUser(uuid=row.user_uuid),
-        course_id=row.item_id,
-        started_at=format_resource_time(row.started_at) or "",
-        finished_at=format_resource_time(row.finished_at),
-        progress=row.progress,
-    )
+def _course_progress(row: ExportedProgress) -> dict[str, Any]:
+    """Return the JSON object of a course progress, in ``CourseProgressResource`` order."""
+    return {
+        "user": {"uuid": row.user_uuid},
+        "course_id": row.item_id,
+        "started_at": format_resource_time(row.started_at) or "",
+        "finished_at": format_resource_time(row.finished_at),
+        "progress": row.progress,
+    }
 
 
-def _certification_progress(row: ExportedProgress) -> CertificationProgressResource:
-    return CertificationProgressResource(
-        user=ProgressUser(uuid=row.user_uuid),
-        certification_id=row.item_id,
-        started_at=format_resource_time(row.started_at) or "",
-        finished_at=format_resource_time(row.finished_at),
-        progress=row.progress,
-        score=row.score,
-        score_avg=None if row.score_avg is None else f"{row.score_avg:.2f}",
-        attempts=row.attempts,
-    )
+def _certification_progress(row: ExportedProgress) -> dict[str, Any]:
+    """Return the JSON object of a certification progress, in its model's order."""
+    return {
+        "user": {"uuid": row.user_uuid},
+        "certification_id": row.item_id,
+        "started_at": format_resource_time(row.started_at) or "",
+        "finished_at": format_resource_time(row.finished_at),
+        "progress": row.progress,
+        "score": row.score,
+        "score_avg": None if row.score_avg is None else f"{row.score_avg:.2f}",
+        "attempts": row.attempts,
+    }
 
 
 @router.get(
@@ -132,9 +128,7 @@ async def list_course_progress(
         session, tenant.tenant_id, paging.request, paging.indexes
     )
     items = [_course_progress(row) for row in result.items]
-    return page_response(
-        CourseProgressPage, items, total=result.total, parameters=paging
-    )
+    return page_response(items, total=result.total, parameters=paging)
 
 
 @router.get(
@@ -151,6 +145,4 @@ async def list_certification_progress(
         session, tenant.tenant_id, paging.request, paging.indexes
     )
     items = [_certification_progress(row) for row in result.items]
-    return page_response(
-        CertificationProgressPage, items, total=result.total, parameters=paging
-    )
+    return page_response(items, total=result.total, parameters=paging)

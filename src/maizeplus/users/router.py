@@ -14,12 +14,7 @@ from maizeplus.kit.page_api import PageQuery, page_response
 from maizeplus.users import service
 from maizeplus.users.repository import ExportedUser
 from maizeplus.users.schemas import (
-    BusinessUnitResource,
-    CountryResource,
-    LanguageResource,
-    OrganizationalUnitResource,
     UserPage,
-    UserResource,
 )
 from maizeplus.users.service import UserInclude
 
@@ -51,42 +46,44 @@ def _code_and_name(code: str | None, name: str | None) -> dict[str, str] | None:
 
 def _user_resource(
     user: ExportedUser, includes: frozenset[UserInclude]
-) -> UserResource:
-    # Only the included relations are passed, so the others stay unset and are
-    # left out of the JSON.
-    fields: dict[str, Any] = {
+) -> dict[str, Any]:
+    """Return the user's JSON object, in the field order of ``UserResource``.
+
+    Relations that were not included are left out; one that the user lacks is
+    null.
+    """
+    resource: dict[str, Any] = {
         "uuid": user.uuid,
         "cid": user.cid,
         "first_name": user.first_name,
         "last_name": user.last_name,
         "email": user.email,
-        "enabled": 1 if user.enabled else 0,
     }
     if UserInclude.LANGUAGE in includes:
-        language = _code_and_name(user.language_code, user.language_name)
-        fields["language"] = LanguageResource(**language) if language else None
+        resource["language"] = _code_and_name(user.language_code, user.language_name)
     if UserInclude.COUNTRY in includes:
-        country = _code_and_name(user.country_code, user.country_name)
-        fields["country"] = CountryResource(**country) if country else None
+        resource["country"] = _code_and_name(user.country_code, user.country_name)
     if UserInclude.ORGANIZATIONAL_UNIT in includes:
-        unit = _code_and_name(
-            user.organizational_unit_code, user.organizational_unit_name
+        resource["organizational_unit"] = _organizational_unit(user, includes)
+    resource["enabled"] = 1 if user.enabled else 0
+    return resource
+
+
+def _organizational_unit(
+    user: ExportedUser, includes: frozenset[UserInclude]
+) -> dict[str, Any] | None:
+    unit: dict[str, Any] | None = _code_and_name(
+        user.organizational_unit_code, user.organizational_unit_name
+    )
+    if unit is None:
+        # NOTE: the business unit is nested in the organizational unit, so a
+        # user with a business unit but no organizational unit shows neither.
+        return None
+    if UserInclude.BUSINESS_UNIT in includes:
+        unit["business_unit"] = _code_and_name(
+            user.business_unit_code, user.business_unit_name
         )
-        if unit is None:
-            # NOTE: the business unit is nested in the organizational unit, so a
-            # user with a business unit but no organizational unit shows neither.
-            fields["organizational_unit"] = None
-        else:
-            unit_fields: dict[str, Any] = dict(unit)
-            if UserInclude.BUSINESS_UNIT in includes:
-                business = _code_and_name(
-                    user.business_unit_code, user.business_unit_name
-                )
-                unit_fields["business_unit"] = (
-                    BusinessUnitResource(**business) if business else None
-                )
-            fields["organizational_unit"] = OrganizationalUnitResource(**unit_fields)
-    return UserResource(**fields)
+    return unit
 
 
 @router.get(
@@ -113,4 +110,4 @@ async def list_users(
         include=include,
     )
     items = [_user_resource(user, export.includes) for user in export.page.items]
-    return page_response(UserPage, items, total=export.page.total, parameters=paging)
+    return page_response(items, total=export.page.total, parameters=paging)
