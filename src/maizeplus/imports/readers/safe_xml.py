@@ -47,7 +47,18 @@ def create_parser(part_name: str, namespaces: bool = True) -> expat.XMLParserTyp
     parser.StartDoctypeDeclHandler = reject_doctype
     parser.EntityDeclHandler = reject_doctype
     parser.ExternalEntityRefHandler = reject_doctype
+    # pyexpat hands over its buffered text before it calls any handler, so a
+    # CDATA handler moves the text of a CDATA section ahead of a later error
+    # in the same chunk. The XLSX scanners need those handlers; every parser
+    # gets them, so that a text over the length limit is found at the same
+    # point by every path.
+    parser.StartCdataSectionHandler = _ignore
+    parser.EndCdataSectionHandler = _ignore
     return parser
+
+
+def _ignore() -> None:
+    """Do nothing: a handler that only makes pyexpat hand over its text."""
 
 
 def feed(parser: expat.XMLParserType, part_name: str, data: bytes, final: bool) -> None:
