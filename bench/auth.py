@@ -4,11 +4,11 @@
     python -m bench.auth --database-url postgresql://postgres@127.0.0.1:5432/postgres
 
 The bearer check is the lookup that every API request makes
-(``tenant_for_access_token``, in a read-only transaction that it commits, as
-the request dependency runs it), timed in this process against a fresh
-database that holds ``--tokens`` access tokens, on the service's own async
-engine. The token endpoint is timed end to end through ``maizeplus serve``
-with the production hash settings: its cost is the Argon2id verification of
+(``tenant_for_access_token``). It is timed in this process on the service's
+own async engine, against a fresh database with ``--tokens`` access tokens:
+alone, in a transaction already begun, and with a session and transaction of
+its own. The token endpoint is timed end to end through ``maizeplus serve``
+with the production hash settings. Its cost is the Argon2id verification of
 the client secret and the password, by design, which is timed alone too.
 """
 

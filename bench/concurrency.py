@@ -4,7 +4,7 @@
 
 On a fresh PostgreSQL database, the tenant ``bench`` gets ``--users`` users
 with the bulk path of ``bench.floor``, and two more tenants get an OAuth
-client and an account each. One ``maizeplus serve`` process answers the API
+client and an account each. One ``maizeplus serve`` process serves the API
 (without its import worker) and one ``maizeplus worker --concurrency 2``
 applies the imports. First the export is timed alone: a page of 100 users
 with every include, alternately the first and the last page, one request
@@ -97,7 +97,7 @@ class ExportTimer:
         response = self._connection.getresponse()
         body = response.read()
         if response.status != 200:
-            raise RuntimeError(f"GET {path} answered {response.status}: {body[:200]!r}")
+            raise RuntimeError(f"GET {path} returned {response.status}: {body[:200]!r}")
         return (time.perf_counter() - started) * 1000
 
     def close(self) -> None:

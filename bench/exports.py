@@ -4,10 +4,10 @@
     python -m bench.exports --users 10000 --database-url postgresql://postgres@127.0.0.1:5432/postgres
 
 For each size it loads that many generated users into a fresh database with
-the bulk path of ``bench.floor``, starts one ``maizeplus serve`` process
-(without its import worker), and for the first and the last page measures
-the latency of sequential requests on one kept-alive connection (p50 and
-p99) and the throughput of 8 concurrent connections with wrk, when wrk is
+the bulk path of ``bench.floor`` and starts one ``maizeplus serve`` process
+without its import worker. For the first and the last page it measures the
+latency of sequential requests on one kept-alive connection (p50 and p99),
+and the throughput of 8 concurrent connections with wrk when wrk is
 installed (Debian's package ``wrk``). Results go to ``bench/results/`` and
 the page ``bench/RESULTS.md`` is rebuilt from them.
 """

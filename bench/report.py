@@ -17,7 +17,7 @@ BASELINE_SPEEDUP = 20.0
 RERUN_SPEEDUP = 3.0
 PEAK_RSS_MIB = 300.0
 # The export targets: the last page of a million users costs at most twice
-# the first, every page answers within 20 ms at p99 on PostgreSQL, and under
+# the first, every page returns within 20 ms at p99 on PostgreSQL, and under
 # two tenants' imports the p99 stays within twice its idle value.
 LAST_PAGE_RATIO = 2.0
 EXPORT_P99_MS = 20.0
