@@ -38,7 +38,7 @@ PAGE_LIMIT = 100
 INCLUDES = "language,country,organizationalUnit.businessUnit"
 WARM_UP_REQUESTS = 50
 # Targets: the last page costs at most twice the first, and every page of a
-# million users answers within 20 ms at p99 on PostgreSQL.
+# million users returns within 20 ms at p99 on PostgreSQL.
 
 
 @dataclass
@@ -90,7 +90,7 @@ def sequential_latencies(
             elapsed = (time.perf_counter() - started) * 1000
             if response.status != 200:
                 raise RuntimeError(
-                    f"GET {path} answered {response.status}: {body[:200]!r}"
+                    f"GET {path} returned {response.status}: {body[:200]!r}"
                 )
             latencies.append(elapsed)
     finally:
