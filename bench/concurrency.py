@@ -63,6 +63,8 @@ class ConcurrencyRun:
     measured_at: str
     machine: str
     note: str = ""
+    # The worker's niceness (nice(1)); 0 runs it at the API's priority.
+    worker_nice: int = 0
 
 
 class ExportTimer:
@@ -127,7 +129,12 @@ def _job_status(base_url: str, access_token: str, job_uuid: str) -> str:
 
 
 def run(
-    server_url: str, users: int, rows: int, idle_requests: int, note: str
+    server_url: str,
+    users: int,
+    rows: int,
+    idle_requests: int,
+    note: str,
+    worker_nice: int = 0,
 ) -> ConcurrencyRun:
     import_file = CACHE_DIR / f"users-{rows}.csv"
     if not import_file.exists():
@@ -137,8 +144,18 @@ def run(
         importers = [
             add_tenant(service.environment, name) for name in IMPORTING_TENANTS
         ]
+        command = [
+            sys.executable,
+            "-m",
+            "maizeplus.cli",
+            "worker",
+            "--concurrency",
+            "2",
+        ]
+        if worker_nice:
+            command = ["nice", "-n", str(worker_nice), *command]
         worker = subprocess.Popen(
-            [sys.executable, "-m", "maizeplus.cli", "worker", "--concurrency", "2"],
+            command,
             env=service.environment,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -193,6 +210,7 @@ def run(
         measured_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         machine=describe_machine(),
         note=note,
+        worker_nice=worker_nice,
     )
 
 
@@ -218,6 +236,12 @@ def main() -> None:
         default=2_000,
         help="Export requests timed before the imports.",
     )
+    parser.add_argument(
+        "--worker-nice",
+        type=int,
+        default=0,
+        help="Start the worker under nice(1) with this increment (0: as the API).",
+    )
     parser.add_argument("--no-record", action="store_true", help="Print only.")
     parser.add_argument("--note", default="", help="A remark recorded with the run.")
     arguments = parser.parse_args()
@@ -227,11 +251,15 @@ def main() -> None:
         arguments.rows,
         arguments.idle_requests,
         arguments.note,
+        arguments.worker_nice,
     )
     print(json.dumps(asdict(result)))
     if not arguments.no_record:
         RESULTS_DIR.mkdir(exist_ok=True)
-        target = RESULTS_DIR / f"concurrency-{result.database}-{result.users}.json"
+        name = f"concurrency-{result.database}-{result.users}"
+        if result.worker_nice:
+            name += f"-nice{result.worker_nice}"
+        target = RESULTS_DIR / f"{name}.json"
         target.write_text(json.dumps(asdict(result), indent=2) + "\n")
         write_results_page()
 
