@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import typer
-import uvicorn
 
-from maizeplus.app import create_app
 from maizeplus.cli.common import current_settings
 from maizeplus.kit.memory import tune_for_imports
 
@@ -26,6 +24,12 @@ def serve(
     ),
 ) -> None:
     """Serve the Open API over HTTP."""
+    # Imported here, not at the top, because every other command would pay
+    # for loading the application (about half a second).
+    import uvicorn
+
+    from maizeplus.app import create_app
+
     settings = current_settings()
     if worker is not None:
         settings = settings.model_copy(update={"embedded_worker": worker})

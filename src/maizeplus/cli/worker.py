@@ -7,14 +7,16 @@ import logging
 import os
 import signal
 import threading
+from typing import TYPE_CHECKING
 
 import typer
-from prometheus_client import start_http_server
 
 from maizeplus.cli.common import CommandError, current_settings
 from maizeplus.db.engine import resolve_urls
-from maizeplus.jobs.worker import ImportWorker
 from maizeplus.kit.memory import tune_for_imports
+
+if TYPE_CHECKING:
+    from maizeplus.jobs.worker import ImportWorker
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +48,12 @@ def worker(
     ),
 ) -> None:
     """Apply import jobs from the queue until SIGTERM or SIGINT."""
+    # Imported here so that the other commands do not load the import
+    # pipeline and procrastinate.
+    from prometheus_client import start_http_server
+
+    from maizeplus.jobs.worker import ImportWorker
+
     settings = current_settings()
     if resolve_urls(settings.database_url).is_sqlite:
         raise CommandError(

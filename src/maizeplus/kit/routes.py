@@ -6,7 +6,6 @@ import re
 import weakref
 from typing import Any
 
-from fastapi.routing import iter_route_contexts
 from starlette.routing import compile_path
 from starlette.types import Scope
 
@@ -30,13 +29,21 @@ def route_template(scope: Scope) -> str | None:
     return templates.get(id(route)) or str(getattr(route, "path", ""))
 
 
+def _route_contexts(routes: Any) -> Any:
+    # FastAPI is imported here, not at the top, because the operator commands
+    # load this module through the metrics and would pay for FastAPI at start.
+    from fastapi.routing import iter_route_contexts
+
+    return iter_route_contexts(routes)
+
+
 def _build_templates(routes: Any) -> dict[int, str]:
     # FastAPI keeps included routers nested, so the route that routing puts in
     # scope["route"] has its path without the router's prefix. The route
     # contexts carry the full template.
     # NOTE: a route object included under two prefixes gets the first one.
     templates: dict[int, str] = {}
-    for context in iter_route_contexts(routes):
+    for context in _route_contexts(routes):
         path_format = context.path_format
         if isinstance(path_format, str):
             templates.setdefault(id(context.original_route), path_format)
@@ -61,7 +68,7 @@ def allowed_methods(app: Any, path: str) -> list[str]:
     if routes is None:
         routes = [
             (compile_path(context.path_format)[0], set(context.methods or ()))
-            for context in iter_route_contexts(app.routes)
+            for context in _route_contexts(app.routes)
             if isinstance(context.path_format, str)
             and getattr(context.original_route, "include_in_schema", False)
         ]
