@@ -22,10 +22,10 @@ LARGE_ROWS = 100_000
 CHUNK_ROWS = 2_000
 SMALL_USERS = 60
 MAX_SECONDS = 120
-# One writer of each kind pauses between its requests. Six unpaced writers
-# kept both cores busy, since a token request is two Argon2 hashes, and on
-# SQLite they won the write lock so often that the import took over 100 s
-# in CI runs beside other tests.
+# One writer of each kind, pausing between its requests, still overlaps the
+# import several times. Two of each, even 0.2 s apart, made the test take 52
+# to 127 s on SQLite in CI runs beside other tests (10 s alone), most likely
+# because the import's chunks waited for the write lock.
 WRITERS_PER_KIND = 1
 WRITER_PAUSE_SECONDS = 0.5
 
